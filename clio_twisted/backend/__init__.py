@@ -1,0 +1,1 @@
+"""Storage: one interface (IBackend), SQLite and Cassandra implementations."""

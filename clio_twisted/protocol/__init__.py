@@ -1,0 +1,1 @@
+"""XRPL protocol knowledge: binary codec, hashes, keys, the ledger header."""
