@@ -1,0 +1,301 @@
+"""Counters the whole server updates, under Clio's Prometheus names.
+
+Operators of Clio already have dashboards and alerts written against Clio's
+metric families (``rpc_method_total_number``, ``backend_operations_total_number``,
+...), so we expose the same names and labels. One :class:`Metrics` object owns
+one ``CollectorRegistry``: nothing is registered in prometheus-client's global
+registry, so tests and several servers in one process never collide.
+
+Why Clio's counters are exported as gauges: prometheus-client appends
+``_total`` to every counter's name, which would rename
+``rpc_method_total_number`` to ``rpc_method_total_number_total`` and break
+those dashboards. A gauge keeps the name byte for byte, and PromQL's ``rate()``
+works on it all the same; the values only ever go up, as Clio's do.
+
+The dispatcher, ETL, backend, cache and subscription manager call the small
+methods below; every method is cheap (a dict lookup and an add) because some
+run once per request or per backend read.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+
+from twisted.internet.interfaces import IReactorTime
+
+# Clio's RPC statuses (rpc_method_total_number's ``status`` label).
+RPC_STATUSES = ("started", "finished", "failed", "errored", "forwarded", "failed_forward")
+# Clio's error kinds (rpc_error_total_number's ``error_type`` label).
+RPC_ERROR_TYPES = ("too_busy", "not_ready", "bad_syntax", "unknown_command", "internal_error")
+# Clio's backend histogram buckets, in milliseconds.
+BACKEND_BUCKETS_MS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 700.0, 1000.0)
+# Sizes of WebSocket messages sent, in bytes.
+WS_MESSAGE_BUCKETS = (100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0, 10_000_000.0)
+
+# How far back "requests per second" looks.
+RATE_WINDOW_SECONDS = 10
+
+
+class _RateWindow:
+    """Events per second over the last few whole seconds, in bounded memory."""
+
+    def __init__(self, clock: IReactorTime, window: int = RATE_WINDOW_SECONDS) -> None:
+        self._clock = clock
+        self._window = window
+        self._buckets: deque[list[int]] = deque()  # [second, count], oldest first
+
+    def _prune(self, now: int) -> None:
+        while self._buckets and self._buckets[0][0] <= now - self._window:
+            self._buckets.popleft()
+
+    def mark(self) -> None:
+        now = int(self._clock.seconds())
+        if self._buckets and self._buckets[-1][0] == now:
+            self._buckets[-1][1] += 1
+            return
+        self._prune(now)
+        self._buckets.append([now, 1])
+
+    def per_second(self) -> float:
+        now = int(self._clock.seconds())
+        self._prune(now)
+        return sum(count for _, count in self._buckets) / self._window
+
+
+class Metrics:
+    """The server's metric families, and the calls that update them.
+
+    Args:
+        clock: used only to compute requests per second for the status page;
+            without one, :meth:`requests_per_second` answers 0.
+        registry: the registry to register in; a fresh one by default.
+    """
+
+    def __init__(
+        self, clock: IReactorTime | None = None, registry: CollectorRegistry | None = None
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        # -- RPC --------------------------------------------------------------------------
+        self._rpc_total = Gauge(
+            "rpc_method_total_number",
+            "The total number of RPC requests per method and status",
+            ["method", "status"],
+            registry=r,
+        )
+        self._rpc_duration = Gauge(
+            "rpc_method_duration_us",
+            "The total time spent answering each RPC method, in microseconds",
+            ["method"],
+            registry=r,
+        )
+        self._rpc_errors = Gauge(
+            "rpc_error_total_number",
+            "The total number of RPC errors by type",
+            ["error_type"],
+            registry=r,
+        )
+        # -- work queue -------------------------------------------------------------------
+        self._queued = Gauge(
+            "work_queue_queued_total_number", "The total number of tasks queued", registry=r
+        )
+        self._queue_duration = Gauge(
+            "work_queue_cumulitive_tasks_duration_us",  # sic: Clio's spelling
+            "The total time tasks spent in the work queue, in microseconds",
+            registry=r,
+        )
+        self._queue_size = Gauge(
+            "work_queue_current_size", "The number of tasks waiting now", registry=r
+        )
+        # -- backend ----------------------------------------------------------------------
+        self._backend_ops = Gauge(
+            "backend_operations_total_number",
+            "The total number of backend operations by operation and status",
+            ["operation", "status"],
+            registry=r,
+        )
+        self._backend_current = Gauge(
+            "backend_operations_current_number",
+            "The number of backend operations in flight",
+            ["operation", "status"],
+            registry=r,
+        )
+        self._backend_too_busy = Gauge(
+            "backend_too_busy_total_number",
+            "The total number of times the backend was too busy to process a request",
+            registry=r,
+        )
+        self._backend_duration = Histogram(
+            "backend_duration_milliseconds_histogram",
+            "The duration of backend operations, in milliseconds",
+            ["operation"],
+            buckets=BACKEND_BUCKETS_MS,
+            registry=r,
+        )
+        # -- cache ------------------------------------------------------------------------
+        self._cache = Gauge(
+            "ledger_cache_counter_total_number",
+            "The total number of cache requests and hits by kind of fetch",
+            ["type", "fetch"],
+            registry=r,
+        )
+        # -- ETL --------------------------------------------------------------------------
+        self._etl_last_publish = Gauge(
+            "etl_last_publish_seconds",
+            "Unix time at which the last ledger was published",
+            registry=r,
+        )
+        self._etl_writing = Gauge("etl_writing", "1 when this server is the writer", registry=r)
+        self._etl_amendment_blocked = Gauge(
+            "etl_amendment_blocked", "1 when an unknown amendment blocks ingestion", registry=r
+        )
+        self._etl_corruption = Gauge(
+            "etl_corruption_detected", "1 when ingested data failed verification", registry=r
+        )
+        self._read_only = Gauge("read_only", "1 when the server never writes", registry=r)
+        # -- subscriptions ----------------------------------------------------------------
+        self._source_last_message = Gauge(
+            "subscription_source_last_message_time",
+            "Unix time of the last message received from each ETL source",
+            ["source"],
+            registry=r,
+        )
+        self._subscriptions = Gauge(
+            "subscriptions_current_number",
+            "The number of subscribers per stream",
+            ["stream"],
+            registry=r,
+        )
+        self._ws_message_length = Histogram(
+            "ws_messages_length",
+            "The length of WebSocket messages sent, in bytes",
+            buckets=WS_MESSAGE_BUCKETS,
+            registry=r,
+        )
+        # Plain totals for the status page (reading them back from the registry is slow).
+        self.requests_total = 0
+        self.errors_total = 0
+        self.errors_by_type: dict[str, int] = {}
+        self._rate = _RateWindow(clock) if clock is not None else None
+
+    # -- RPC -------------------------------------------------------------------------------
+
+    def rpc_started(self, method: str) -> None:
+        """A request for ``method`` was accepted for processing."""
+        self._rpc_total.labels(method, "started").inc()
+
+    def rpc_finished(self, method: str, seconds: float) -> None:
+        """A request completed successfully after ``seconds``."""
+        self._rpc_total.labels(method, "finished").inc()
+        self._rpc_duration.labels(method).inc(seconds * 1_000_000)
+        self._count_request()
+
+    def rpc_failed(self, method: str, seconds: float = 0.0) -> None:
+        """A request ended with an RPC error (bad params, not found, ...)."""
+        self._rpc_total.labels(method, "failed").inc()
+        self._rpc_duration.labels(method).inc(seconds * 1_000_000)
+        self._count_request()
+
+    def rpc_errored(self, method: str) -> None:
+        """A request ended with an unexpected exception (answered ``internal``)."""
+        self._rpc_total.labels(method, "errored").inc()
+        self._count_request()
+
+    def rpc_forwarded(self, method: str, ok: bool = True) -> None:
+        """A request was forwarded to rippled (``ok=False``: the forward failed)."""
+        self._rpc_total.labels(method, "forwarded" if ok else "failed_forward").inc()
+        self._count_request()
+
+    def rpc_error(self, kind: str) -> None:
+        """An error of one of Clio's kinds (see ``RPC_ERROR_TYPES``) was answered."""
+        self._rpc_errors.labels(kind).inc()
+        self.errors_total += 1
+        self.errors_by_type[kind] = self.errors_by_type.get(kind, 0) + 1
+
+    def _count_request(self) -> None:
+        self.requests_total += 1
+        if self._rate is not None:
+            self._rate.mark()
+
+    def requests_per_second(self) -> float:
+        """Requests answered per second over the last ``RATE_WINDOW_SECONDS``."""
+        return self._rate.per_second() if self._rate is not None else 0.0
+
+    # -- work queue ------------------------------------------------------------------------
+
+    def work_queued(self, current_size: int) -> None:
+        """A task entered the work queue, which now holds ``current_size`` tasks."""
+        self._queued.inc()
+        self._queue_size.set(current_size)
+
+    def work_done(self, seconds: float, current_size: int) -> None:
+        """A task left the queue after ``seconds``; ``current_size`` remain."""
+        self._queue_duration.inc(seconds * 1_000_000)
+        self._queue_size.set(current_size)
+
+    # -- backend ---------------------------------------------------------------------------
+
+    def backend_op(self, operation: str, status: str, count: int = 1) -> None:
+        """Count backend operations; Clio's operations are ``read_async``, ``write_async``,
+        ``write_sync``..., statuses ``completed``, ``retry`` and ``error``."""
+        self._backend_ops.labels(operation, status).inc(count)
+
+    def backend_pending(self, operation: str, pending: int) -> None:
+        """How many ``operation`` calls are in flight now."""
+        self._backend_current.labels(operation, "pending").set(pending)
+
+    def backend_duration(self, kind: str, seconds: float) -> None:
+        """One backend ``read`` or ``write`` took ``seconds`` (retries included)."""
+        self._backend_duration.labels(kind).observe(seconds * 1000)
+
+    def backend_too_busy(self) -> None:
+        """A read was refused because too many were in flight."""
+        self._backend_too_busy.inc()
+
+    # -- cache -----------------------------------------------------------------------------
+
+    def cache_lookup(self, hit: bool, fetch: str = "ledger_objects") -> None:
+        """One cache lookup (``fetch`` is ``ledger_objects`` or ``successor_key``)."""
+        self._cache.labels("request", fetch).inc()
+        if hit:
+            self._cache.labels("cache_hit", fetch).inc()
+
+    # -- ETL -------------------------------------------------------------------------------
+
+    def etl_published(self, unix_time: float) -> None:
+        """A ledger was published; ``unix_time`` is when (Clio records the publish time)."""
+        self._etl_last_publish.set(unix_time)
+
+    def etl_state(
+        self,
+        *,
+        writing: bool | None = None,
+        amendment_blocked: bool | None = None,
+        corruption_detected: bool | None = None,
+        read_only: bool | None = None,
+    ) -> None:
+        """Set any of the ETL's boolean gauges; arguments left as None are unchanged."""
+        for gauge, value in (
+            (self._etl_writing, writing),
+            (self._etl_amendment_blocked, amendment_blocked),
+            (self._etl_corruption, corruption_detected),
+            (self._read_only, read_only),
+        ):
+            if value is not None:
+                gauge.set(1 if value else 0)
+
+    def source_message(self, source: str, unix_time: float) -> None:
+        """A message arrived from ETL source ``source`` (e.g. ``ws://127.0.0.1:6006``)."""
+        self._source_last_message.labels(source).set(unix_time)
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    def subscriptions(self, stream: str, n: int) -> None:
+        """``stream`` (``ledger``, ``transactions``, ``account``, ...) now has ``n`` subscribers."""
+        self._subscriptions.labels(stream).set(n)
+
+    def ws_message(self, length: int) -> None:
+        """A WebSocket message of ``length`` bytes was sent."""
+        self._ws_message_length.observe(length)
