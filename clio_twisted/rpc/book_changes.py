@@ -74,6 +74,10 @@ def _sub(a: Amount, b: Amount) -> Amount:
     return _CONTEXT.subtract(Decimal(a), Decimal(b))
 
 
+def _abs(a: Amount) -> Amount:
+    return -a if a < 0 else a
+
+
 def _add(a: Amount, b: Amount) -> Amount:
     if isinstance(a, int) and isinstance(b, int):
         return a + b
@@ -174,7 +178,7 @@ def compute_book_changes(
             if second == 0:
                 continue
             rate = _divide(first, second)
-            first, second = abs(first), abs(second)
+            first, second = _abs(first), _abs(second)
             key = f"{g}|{p}" if noswap else f"{p}|{g}"
             domain = final.get("DomainID")
             entry = tally.get(key)
