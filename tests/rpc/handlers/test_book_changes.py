@@ -10,7 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.rpc.book_changes import book_changes_message, compute_book_changes, number_text
 
-_DATA = Path(__file__).parent / "data" / "book_changes.json.gz"
+_DATA = Path(__file__).parent.parent / "data" / "book_changes.json.gz"
 
 
 def _load() -> dict[str, Any]:
