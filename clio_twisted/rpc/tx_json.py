@@ -1,0 +1,204 @@
+"""A stored transaction as each method shows it: one place for the shapes of tx, account_tx, ledger,
+transaction_entry and nft_history, per API version, JSON or binary.
+
+The transaction and metadata JSON with rippled's API-added fields (DeliverMax,
+delivered_amount, nftoken ids...) come from :mod:`clio_twisted.protocol.render`;
+this module only places them, with ``hash``, ``ctid``, ``date``,
+``ledger_index``, ``inLedger``, ``ledger_hash`` and ``close_time_iso`` where
+rippled puts them for each method. The shapes were read off rippled 3.1.1's
+recorded answers:
+
+============  ========================================  ===========================================
+method        v1                                        v2
+============  ========================================  ===========================================
+tx            tx fields + ctid date hash inLedger       tx_json{+ctid date ledger_index} meta hash
+              ledger_index meta validated               ctid ledger_hash ledger_index
+                                                        close_time_iso validated
+tx binary     tx meta (hex) + the same extras           tx_blob meta_blob + the same extras
+account_tx    {tx{+ctid date hash inLedger              {tx_json{+ctid date ledger_index} meta hash
+              ledger_index} meta validated}             ledger_hash ledger_index close_time_iso
+                                                        validated}
+acct binary   {tx_blob meta ledger_index validated}     {tx_blob meta_blob ledger_index validated}
+ledger        tx fields + hash metaData                 {tx_json meta hash ledger_hash ledger_index
+                                                        close_time_iso validated}
+led. binary   {tx_blob meta}                            {tx_blob meta_blob hash}
+tx_entry      tx_json{+hash} metadata                   tx_json meta hash close_time_iso
+============  ========================================  ===========================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clio_twisted.backend.interface import TransactionRecord
+from clio_twisted.protocol.ctid import encode_ctid
+from clio_twisted.protocol.ledger_header import ripple_time_iso
+
+JsonDict = dict[str, Any]
+
+
+def render(
+    record: TransactionRecord, api_version: int, *, delivered_amount: bool = True
+) -> tuple[JsonDict, JsonDict]:
+    """The transaction and metadata JSON with rippled's API fields (see protocol.render)."""
+    from clio_twisted.protocol.render import render_transaction
+
+    tx, meta = render_transaction(
+        record.transaction,
+        record.metadata,
+        api_version=api_version,
+        ledger_index=record.ledger_sequence,
+        close_time=record.date,
+    )
+    if not delivered_amount:
+        meta.pop("delivered_amount", None)
+    return tx, meta
+
+
+def _ctid(record: TransactionRecord, network_id: int | None) -> JsonDict:
+    if network_id is None:
+        return {}
+    ctid = encode_ctid(record.ledger_sequence, record.transaction_index, network_id)
+    return {} if ctid is None else {"ctid": ctid}
+
+
+def _hash(record: TransactionRecord) -> str:
+    return record.hash.hex().upper()
+
+
+def tx_answer(
+    record: TransactionRecord,
+    api_version: int,
+    *,
+    binary: bool,
+    ledger_hash: bytes,
+    network_id: int | None,
+) -> JsonDict:
+    """The ``tx`` method's result (without ``status``)."""
+    ctid = _ctid(record, network_id)
+    if api_version < 2:
+        extras: JsonDict = {
+            **ctid,
+            "date": record.date,
+            "hash": _hash(record),
+            "inLedger": record.ledger_sequence,
+            "ledger_index": record.ledger_sequence,
+            "validated": True,
+        }
+        if binary:
+            return {
+                "tx": record.transaction.hex().upper(),
+                "meta": record.metadata.hex().upper(),
+                **extras,
+            }
+        tx, meta = render(record, api_version)
+        return {**tx, **extras, "meta": meta}
+    out: JsonDict = {
+        **ctid,
+        "hash": _hash(record),
+        "ledger_hash": ledger_hash.hex().upper(),
+        "ledger_index": record.ledger_sequence,
+        "close_time_iso": ripple_time_iso(record.date),
+        "validated": True,
+    }
+    if binary:
+        out["tx_blob"] = record.transaction.hex().upper()
+        out["meta_blob"] = record.metadata.hex().upper()
+        return out
+    tx, meta = render(record, api_version)
+    out["tx_json"] = {**tx, **ctid, "date": record.date, "ledger_index": record.ledger_sequence}
+    out["meta"] = meta
+    return out
+
+
+def history_item(
+    record: TransactionRecord,
+    api_version: int,
+    *,
+    binary: bool,
+    ledger_hash: bytes,
+    network_id: int | None,
+) -> JsonDict:
+    """One entry of ``account_tx``'s (and ``nft_history``'s) ``transactions`` array."""
+    if binary:
+        meta_key = "meta" if api_version < 2 else "meta_blob"
+        return {
+            "ledger_index": record.ledger_sequence,
+            meta_key: record.metadata.hex().upper(),
+            "tx_blob": record.transaction.hex().upper(),
+            "validated": True,
+        }
+    ctid = _ctid(record, network_id)
+    tx, meta = render(record, api_version)
+    if api_version < 2:
+        tx = {
+            **tx,
+            **ctid,
+            "date": record.date,
+            "hash": _hash(record),
+            "inLedger": record.ledger_sequence,
+            "ledger_index": record.ledger_sequence,
+        }
+        return {"meta": meta, "tx": tx, "validated": True}
+    return {
+        "close_time_iso": ripple_time_iso(record.date),
+        "hash": _hash(record),
+        "ledger_hash": ledger_hash.hex().upper(),
+        "ledger_index": record.ledger_sequence,
+        "meta": meta,
+        "tx_json": {**tx, **ctid, "date": record.date, "ledger_index": record.ledger_sequence},
+        "validated": True,
+    }
+
+
+def ledger_item(
+    record: TransactionRecord, api_version: int, *, binary: bool, ledger_hash: bytes
+) -> JsonDict:
+    """One expanded transaction of the ``ledger`` method."""
+    if binary:
+        if api_version < 2:
+            return {
+                "tx_blob": record.transaction.hex().upper(),
+                "meta": record.metadata.hex().upper(),
+            }
+        return {
+            "hash": _hash(record),
+            "meta_blob": record.metadata.hex().upper(),
+            "tx_blob": record.transaction.hex().upper(),
+        }
+    tx, meta = render(record, api_version)
+    if api_version < 2:
+        return {**tx, "hash": _hash(record), "metaData": meta}
+    return {
+        "close_time_iso": ripple_time_iso(record.date),
+        "hash": _hash(record),
+        "ledger_hash": ledger_hash.hex().upper(),
+        "ledger_index": record.ledger_sequence,
+        "meta": meta,
+        "tx_json": tx,
+        "validated": True,
+    }
+
+
+def transaction_entry_answer(
+    record: TransactionRecord, api_version: int, *, ledger_hash: bytes
+) -> JsonDict:
+    """``transaction_entry``'s result: rippled adds no ``delivered_amount`` here."""
+    tx, meta = render(record, api_version, delivered_amount=False)
+    if api_version < 2:
+        return {
+            "ledger_hash": ledger_hash.hex().upper(),
+            "ledger_index": record.ledger_sequence,
+            "metadata": meta,
+            "tx_json": {**tx, "hash": _hash(record)},
+            "validated": True,
+        }
+    return {
+        "close_time_iso": ripple_time_iso(record.date),
+        "hash": _hash(record),
+        "ledger_hash": ledger_hash.hex().upper(),
+        "ledger_index": record.ledger_sequence,
+        "meta": meta,
+        "tx_json": tx,
+        "validated": True,
+    }
