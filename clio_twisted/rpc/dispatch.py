@@ -1,0 +1,169 @@
+"""The one dispatcher behind HTTP and WebSocket: find the handler, run it, turn every failure into an error.
+
+Transport framing (JSON parsing, ``params`` unwrapping, the envelope and its
+bytes) lives in :mod:`clio_twisted.rpc.envelope`; this module only knows
+commands. Order of checks, as Clio's RPC engine:
+
+1. read the stored ledger range once (this request sees no other);
+2. offer the request to the forwarder, if one is plugged in and wants it;
+3. unknown command: ``unknownCmd``; nothing stored yet and the handler needs
+   ledgers (or the command is unknown): ``notReady``;
+4. admin-only command from a non-admin client: ``noPermission``;
+5. ``parse`` then ``process``; ``RPCError`` is the answer, backend overload is
+   ``tooBusy``, anything else is ``internal`` (logged with its traceback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import evolve, frozen
+
+from twisted.logger import Logger
+
+from clio_twisted.backend.interface import DatabaseTimeout, IBackend, LedgerRange, TooBusy
+from clio_twisted.protocol.ledger_header import RIPPLE_EPOCH_UNIX, LedgerHeader
+from clio_twisted.rpc.context import Clock, Context, Handler, JsonDict
+from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode
+
+OUTDATED_AFTER_SECONDS = 60.0
+
+
+@frozen
+class Caller:
+    """Who is asking, as the transport knows it."""
+
+    ip: str
+    is_admin: bool
+    transport: str = "http"  # or "ws"
+    session: Any = None
+
+
+@frozen
+class Outcome:
+    """A dispatched request's answer before framing.
+
+    Exactly one of ``result`` and ``error`` is set. ``warnings`` is empty for
+    the answers Clio sends without them (``notReady``). ``forwarded`` marks a
+    reply relayed from rippled, copied as-is by the envelope.
+    """
+
+    result: JsonDict | None = None
+    error: RPCError | None = None
+    warnings: tuple[JsonDict, ...] = ()
+    forwarded: bool = False
+
+
+class Dispatcher:
+    """Runs commands for both transports.
+
+    Args:
+        handlers: the registry (``clio_twisted.rpc.handlers.load_handlers()``).
+        base_context: a :class:`Context` carrying backend, clock, config and
+            providers; the per-request fields are filled in for each call.
+    """
+
+    log = Logger()
+
+    def __init__(self, handlers: Mapping[str, Handler[Any]], base_context: Context) -> None:
+        self._handlers = dict(handlers)
+        self._base = base_context
+        self._close_time: tuple[int, float] | None = None  # (max sequence, its close time, Unix)
+
+    @property
+    def backend(self) -> IBackend:
+        return self._base.backend
+
+    @property
+    def clock(self) -> Clock:
+        return self._base.clock
+
+    @property
+    def base_context(self) -> Context:
+        return self._base
+
+    def lookup(self, method: str) -> Handler[Any] | None:
+        return self._handlers.get(method)
+
+    async def execute(
+        self, method: str, params: JsonDict, api_version: int, caller: Caller
+    ) -> Outcome:
+        """Answer one command; never raises (every failure becomes an error outcome)."""
+        try:
+            stored = await self.backend.fetch_ledger_range()
+        except (TooBusy, DatabaseTimeout):
+            return Outcome(error=RPCError(RippledError.tooBusy))
+        except Exception:
+            self.log.failure("reading the ledger range failed")
+            return Outcome(error=RPCError(RippledError.internal))
+
+        ctx = evolve(
+            self._base,
+            api_version=api_version,
+            is_admin=caller.is_admin,
+            client_ip=caller.ip,
+            ledger_range=stored,
+            transport=caller.transport,
+            session=caller.session,
+            warnings=[],
+        )
+        forwarded = False
+        try:
+            handler = self._handlers.get(method)
+            if ctx.forwarder is not None and await ctx.forwarder.should_forward(
+                ctx, method, params, handler
+            ):
+                result = await ctx.forwarder.forward(ctx, method, params)
+                forwarded = True
+            else:
+                if stored is None and (handler is None or handler.needs_ledger_range):
+                    return Outcome(error=RPCError(RippledError.notReady))
+                if handler is None:
+                    raise RPCError(RippledError.unknownCmd)
+                if handler.admin_only and not ctx.is_admin:
+                    raise RPCError(RippledError.noPermission)
+                inp = handler.parse(params, api_version)
+                result = await handler.process(ctx, inp)
+        except RPCError as e:
+            return Outcome(error=e, warnings=await self._warnings(ctx, stored))
+        except (TooBusy, DatabaseTimeout):
+            return Outcome(
+                error=RPCError(RippledError.tooBusy), warnings=await self._warnings(ctx, stored)
+            )
+        except Exception:
+            self.log.failure("handler {method} failed", method=method)
+            return Outcome(
+                error=RPCError(RippledError.internal), warnings=await self._warnings(ctx, stored)
+            )
+        return Outcome(
+            result=result, warnings=await self._warnings(ctx, stored), forwarded=forwarded
+        )
+
+    async def _warnings(self, ctx: Context, stored: LedgerRange | None) -> tuple[JsonDict, ...]:
+        """The handler's warnings, then Clio's 2001, then 2002 when the newest ledger is a minute old."""
+        out = [*ctx.warnings, WarningCode.CLIO.to_json()]
+        age = await self.last_close_age(stored)
+        if age is None or age >= OUTDATED_AFTER_SECONDS:
+            out.append(WarningCode.OUTDATED.to_json())
+        return tuple(out)
+
+    async def last_close_age(self, stored: LedgerRange | None) -> float | None:
+        """Seconds since the newest stored ledger closed (the ETL's figure when it has one)."""
+        etl = self._base.etl
+        if etl is not None and hasattr(etl, "last_close_age"):
+            age: float | None = etl.last_close_age()
+            return age
+        if stored is None:
+            return None
+        if self._close_time is None or self._close_time[0] != stored.max_sequence:
+            try:
+                blob = await self.backend.fetch_ledger_by_sequence(stored.max_sequence)
+            except Exception:
+                self.log.failure("reading the newest ledger header failed")
+                return None
+            if blob is None:
+                return None
+            header = LedgerHeader.from_bytes(blob)
+            self._close_time = (stored.max_sequence, float(header.close_time + RIPPLE_EPOCH_UNIX))
+        return self.clock.seconds() - self._close_time[1]
