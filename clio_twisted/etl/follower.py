@@ -127,6 +127,7 @@ class Etl:
             header = await self.backend.fetch_ledger_by_sequence(rng.max_sequence)
             self._last_hash = LedgerHeader.from_bytes(header).hash if header else None
             self._committed(rng.max_sequence, written=False)
+            self.status.phase = Phase.READING
         next_seq = rng.max_sequence + 1
         self._last_progress = self.clock.seconds()
         while True:
