@@ -33,22 +33,28 @@ from typing import Any
 from clio_twisted.backend.interface import TransactionRecord
 from clio_twisted.protocol.ctid import encode_ctid
 from clio_twisted.protocol.ledger_header import ripple_time_iso
+from clio_twisted.protocol.render import render_transaction
 
 JsonDict = dict[str, Any]
 
 
 def render(
-    record: TransactionRecord, api_version: int, *, delivered_amount: bool = True
+    record: TransactionRecord,
+    api_version: int,
+    *,
+    form: str = "tx",
+    network_id: int | None = None,
+    delivered_amount: bool = True,
 ) -> tuple[JsonDict, JsonDict]:
     """The transaction and metadata JSON with rippled's API fields (see protocol.render)."""
-    from clio_twisted.protocol.render import render_transaction
-
     tx, meta = render_transaction(
         record.transaction,
         record.metadata,
         api_version=api_version,
         ledger_index=record.ledger_sequence,
         close_time=record.date,
+        network_id=network_id,
+        form=form,  # type: ignore[arg-type]
     )
     if not delivered_amount:
         meta.pop("delivered_amount", None)
@@ -166,7 +172,7 @@ def ledger_item(
             "meta_blob": record.metadata.hex().upper(),
             "tx_blob": record.transaction.hex().upper(),
         }
-    tx, meta = render(record, api_version)
+    tx, meta = render(record, api_version, form="ledger")
     if api_version < 2:
         return {**tx, "hash": _hash(record), "metaData": meta}
     return {
@@ -184,7 +190,7 @@ def transaction_entry_answer(
     record: TransactionRecord, api_version: int, *, ledger_hash: bytes
 ) -> JsonDict:
     """``transaction_entry``'s result: rippled adds no ``delivered_amount`` here."""
-    tx, meta = render(record, api_version, delivered_amount=False)
+    tx, meta = render(record, api_version, form="ledger", delivered_amount=False)
     if api_version < 2:
         return {
             "ledger_hash": ledger_hash.hex().upper(),

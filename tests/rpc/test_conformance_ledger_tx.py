@@ -114,3 +114,11 @@ class LedgerTests(_Conformance):
             lambda label: "expanded" in label or "owner_funds" in label or "binary @" in label
         )
         self.assertGreater(n, 15)
+
+
+class LedgerDataTests(_Conformance):
+    method = "ledger_data"
+
+    def test_pages(self) -> None:
+        """Every recorded page (JSON, binary, type filters, markers) and error equals rippled's."""
+        self.assertGreater(self._check(lambda label: True), 30)

@@ -91,7 +91,9 @@ async def _transactions(ctx: Context, inp: Input, header: LedgerHeader) -> list[
         hashes = await ctx.backend.fetch_ledger_transaction_hashes(header.sequence)
         return [h.hex().upper() for h in sorted(hashes)]
     # rippled walks the ledger's transaction tree: in hash order, not TransactionIndex order
-    records = sorted(await ctx.backend.fetch_ledger_transactions(header.sequence), key=lambda r: r.hash)
+    records = sorted(
+        await ctx.backend.fetch_ledger_transactions(header.sequence), key=lambda r: r.hash
+    )
     items = [
         ledger_item(r, ctx.api_version, binary=inp.binary, ledger_hash=header.hash) for r in records
     ]
