@@ -208,3 +208,9 @@ def transaction_entry_answer(
         "tx_json": tx,
         "validated": True,
     }
+
+
+def network_id(ctx: Any) -> int:
+    """The network id for ``ctid``: the one the ETL learnt from rippled, else 0 (mainnet and standalone)."""
+    value = getattr(ctx.etl, "network_id", None) if ctx.etl is not None else None
+    return int(value) if isinstance(value, int) else 0
