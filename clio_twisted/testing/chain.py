@@ -10,7 +10,7 @@ and, per key, the sequences at which it changed with the blob it took then
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_right, insort
 from collections.abc import Mapping
 
 from attrs import field, frozen
@@ -47,6 +47,12 @@ class ChainLedger:
     @property
     def hash(self) -> bytes:
         return self.header.hash
+
+
+def key_before(key: bytes) -> bytes:
+    """The 256-bit key one less than ``key`` (wrapping at zero), as rippled's ``--k``."""
+    value = (int.from_bytes(key, "big") - 1) % (1 << (8 * KEY_SIZE))
+    return value.to_bytes(KEY_SIZE, "big")
 
 
 class Chain:
@@ -144,14 +150,14 @@ class Chain:
     def page(
         self, marker: bytes | None, sequence: int, limit: int
     ) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
-        """Up to ``limit`` live objects from ``marker`` on, and the marker to resume.
+        """Up to ``limit`` live objects after ``marker``, and the marker to resume.
 
-        As rippled 3.1.1's ``ledger_data`` (checked against its recorded
-        answers): the walk starts at the first key at or after the marker (any
-        32 bytes; from the start when None), and when objects remain the next
-        marker is the key of the first object not returned.
+        As rippled's ``ledger_data`` (checked against its recorded answers):
+        the walk starts strictly after the marker (any 32 bytes; from the
+        start when None), and when objects remain the next marker is the key
+        one less than the first object not returned.
         """
-        start = bisect_left(self._keys, marker) if marker is not None else 0
+        start = bisect_right(self._keys, marker) if marker is not None else 0
         keys = self._keys
         found: list[tuple[bytes, bytes]] = []
         position = start
@@ -162,7 +168,7 @@ class Chain:
             if blob is None:
                 continue
             if len(found) >= limit:
-                return found, key
+                return found, key_before(key)
             found.append((key, blob))
         return found, None
 

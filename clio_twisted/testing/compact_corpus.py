@@ -37,6 +37,16 @@ from clio_twisted.testing.replay import (
 # Recorded answers replayed verbatim for forwarded commands whose real answer
 # needs keys or path finding; stored by method, as (request params, result).
 VERBATIM_METHODS = ("channel_authorize", "channel_verify", "ripple_path_find")
+# Recorded request/answer pairs kept for the fake's conformance tests.
+CONFORMANCE_METHODS = (
+    "ledger",
+    "ledger_data",
+    "ledger_entry",
+    "tx",
+    "ledger_closed",
+    "ledger_current",
+)
+CONFORMANCE_FILE = "conformance.json.gz"
 
 NOTICE = """\
 Recorded rippled 3.1.1 corpus, compacted.
@@ -47,8 +57,10 @@ state, and a few of its JSON answers. Everything here is rippled's own output,
 re-encoded without change of content: ledgers.bin.gz holds the binary header,
 transaction and metadata blobs of each ledger, the first ledger's full state
 and each later ledger's changed objects (format in clio_twisted/testing/replay.py).
-server_info.json, server_state.json, server_definitions.json.gz and
-answers.json.gz are rippled's answers as recorded. checks.json is derived
+server_info.json, server_state.json, server_definitions.json.gz,
+answers.json.gz and conformance.json.gz (request/answer pairs of ledger,
+ledger_data, ledger_entry, tx, ledger_closed, ledger_current) are rippled's
+answers as recorded. checks.json is derived
 (ledger hashes and state digests computed from the source).
 
 Rebuild with: python -m clio_twisted.testing.compact_corpus SOURCE_DIR
@@ -115,6 +127,25 @@ def _verbatim_answers(source: Path) -> dict[str, list[dict[str, Any]]]:
     return answers
 
 
+def _conformance(source: Path) -> list[dict[str, Any]]:
+    cases = []
+    for method in CONFORMANCE_METHODS:
+        for line in (source / "answers" / f"{method}.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            params = dict(record["request"]["params"][0])
+            if method == "ledger_entry" and "index" not in params:
+                continue  # the fake looks entries up by index only
+            cases.append(
+                {
+                    "label": record["label"],
+                    "method": method,
+                    "params": params,
+                    "result": record["response"]["result"],
+                }
+            )
+    return cases
+
+
 def _write_gzip_json(path: Path, value: Any) -> None:
     # mtime=0 keeps the output byte-identical from one rebuild to the next.
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
@@ -139,6 +170,7 @@ def build(source: Path, out: Path) -> int:
         json.loads((source / "server_definitions.json").read_bytes()),
     )
     _write_gzip_json(out / "answers.json.gz", _verbatim_answers(source))
+    _write_gzip_json(out / CONFORMANCE_FILE, _conformance(source))
     (out / "NOTICE").write_text(NOTICE)
     return count
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.protocol.ledger_header import LedgerHeader
-from clio_twisted.testing.chain import Chain, ChainError, ChainLedger
+from clio_twisted.testing.chain import Chain, ChainError, ChainLedger, key_before
 
 
 def _key(n: int) -> bytes:
@@ -91,36 +91,42 @@ class ChainTests(SynchronousTestCase):
         self.assertEqual(chain.successor(bytes(32), 10), _key(1))
 
     def test_page_marker(self) -> None:
-        """page resumes at the marker and returns the first key not returned as the next one."""
+        """page resumes strictly after the marker; the next marker is the key before the next object."""
         chain, _ = _chain()
         items, marker = chain.page(None, 11, 2)
         self.assertEqual(items, [(_key(1), b"v1"), (_key(2), b"v2")])
-        self.assertEqual(marker, _key(4))
+        self.assertEqual(marker, _key(3))
         items, marker = chain.page(marker, 11, 2)
         self.assertEqual(items, [(_key(4), b"v4"), (_key(5), b"v5")])
-        self.assertEqual(marker, _key(7))
+        self.assertEqual(marker, _key(6))
         items, marker = chain.page(marker, 11, 2)
         self.assertEqual((items, marker), ([(_key(7), b"v7")], None))
 
     def test_page_from_any_key(self) -> None:
-        """A marker that is no object's key starts at the next live key."""
+        """A marker that is no live object's key starts at the next live key."""
         chain, _ = _chain()
-        items, marker = chain.page(_key(3), 11, 1)
-        self.assertEqual((items, marker), ([(_key(4), b"v4")], _key(5)))
+        items, marker = chain.page(_key(3), 10, 1)
+        self.assertEqual((items, marker), ([(_key(4), b"v4")], _key(4)))
         items, marker = chain.page(_key(6), 10, 5)
         self.assertEqual((items, marker), ([], None))
+        self.assertEqual(chain.page(bytes(32), 10, 1)[0], [(_key(1), b"v1")])
 
     def test_page_exact_fit_has_no_marker(self) -> None:
         """When the last page is exactly full there is no further marker."""
         chain, _ = _chain()
-        items, marker = chain.page(_key(4), 10, 2)
+        items, marker = chain.page(_key(3), 10, 2)
         self.assertEqual([k for k, _ in items], [_key(4), _key(5)])
         self.assertIsNone(marker)
 
     def test_page_limit_zero(self) -> None:
-        """A zero limit returns nothing and the first live key as the marker."""
+        """A zero limit returns nothing and the key before the first live key."""
         chain, _ = _chain()
-        self.assertEqual(chain.page(None, 10, 0), ([], _key(1)))
+        self.assertEqual(chain.page(None, 10, 0), ([], _key(0)))
+
+    def test_key_before_wraps(self) -> None:
+        """key_before is a 256-bit decrement, wrapping at zero."""
+        self.assertEqual(key_before(_key(0x100)), _key(0xFF))
+        self.assertEqual(key_before(bytes(32)), b"\xff" * 32)
 
     def test_transaction_lookup(self) -> None:
         """A transaction is found with its ledger and index; unknown ones are None."""
