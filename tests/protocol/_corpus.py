@@ -37,6 +37,17 @@ def corpus_state() -> dict[str, Any]:
 
 
 @cache
+def corpus_api_transactions() -> list[dict[str, Any]]:
+    """rippled's API-level fields of transactions in tx/account_tx answers and streams."""
+    return _load("corpus_api_transactions.json.gz")  # type: ignore[no-any-return]
+
+
+def api_key(key: str) -> bool:
+    """Keys of tx/meta JSON that belong to the API rendering (or that it moves)."""
+    return key[0].islower() or key in ("DeliverMax", "Amount")
+
+
+@cache
 def other_blobs() -> list[str]:
     """Real blobs from the other fixtures (xrpl.js, xrpl-py, xrpl4j, go-xrpl, mainnet pages)."""
     return _load("other_blobs.json.gz")  # type: ignore[no-any-return]

@@ -20,6 +20,60 @@ def _write(name: str, doc: object) -> None:
     print(name, len(raw), (HERE / name).stat().st_size)
 
 
+def _api_key(key: str) -> bool:
+    return key[0].islower() or key in ("DeliverMax", "Amount")
+
+
+def _api_transactions(corpus: Path) -> list[dict[str, object]]:
+    """rippled's rendering of transactions in tx, account_tx and the transaction streams.
+
+    Distinct (form, api_version, hash) only; tx_json and meta as rippled sent them.
+    """
+    seen: dict[tuple[str, int, str], dict[str, object]] = {}
+
+    def add(form: str, v: int, tx_json: dict[str, object], meta: dict[str, object], h: str) -> None:
+        # Only the API-level parts (the rest is the codec's, checked elsewhere):
+        # lower-case keys, DeliverMax and Amount.
+        seen.setdefault(
+            (form, v, h),
+            {
+                "form": form,
+                "api_version": v,
+                "hash": h,
+                "tx_json": {k: x for k, x in tx_json.items() if _api_key(k)},
+                "meta": {k: x for k, x in meta.items() if _api_key(k)},
+            },
+        )
+
+    for method in ("tx", "account_tx"):
+        for line in (corpus / "answers" / f"{method}.jsonl").read_text().splitlines():
+            r = json.loads(line)
+            res = r["response"].get("result", {})
+            v = r["api_version"]
+            items = res.get("transactions", []) if method == "account_tx" else [res]
+            for it in items:
+                if not isinstance(it, dict) or not isinstance(it.get("meta"), dict):
+                    continue
+                if v == 1:
+                    if method == "account_tx":
+                        tx_json = it["tx"]
+                    else:
+                        tx_json = {
+                            k: x for k, x in it.items() if k not in ("meta", "status", "validated")
+                        }
+                else:
+                    tx_json = it["tx_json"]
+                add("tx", v, tx_json, it["meta"], it.get("hash") or tx_json["hash"])
+    for conn, v in (("transactions", 1), ("transactions_v2", 2)):
+        for line in (corpus / "streams" / f"{conn}.jsonl").read_text().splitlines():
+            m = json.loads(line).get("message")
+            if not m or m.get("type") != "transaction":
+                continue
+            tx_json = m["transaction"] if v == 1 else m["tx_json"]
+            add("stream", v, tx_json, m["meta"], m.get("hash") or tx_json["hash"])
+    return list(seen.values())
+
+
 def main(root: Path) -> None:
     corpus = root / "rippled-3.1.1-standalone"
     txs = []
@@ -44,6 +98,7 @@ def main(root: Path) -> None:
         for s in d["state"]:
             state.setdefault(s["data"], s["index"])
     _write("corpus_transactions.json.gz", txs)
+    _write("corpus_api_transactions.json.gz", _api_transactions(corpus))
     # Distinct state object blobs of all 268 ledgers, and rippled's JSON of the
     # objects its answers show (ledger_data, ledger_entry, account_objects).
     objects = []
