@@ -12,6 +12,7 @@ vanished in an NFTokenBurn is burned), and MPToken holders created or deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from attrs import field, frozen
@@ -25,6 +26,9 @@ from clio_twisted.backend.interface import (
     TransactionRecord,
 )
 from clio_twisted.protocol import keylets
+from clio_twisted.protocol.addresses import decode_address
+from clio_twisted.protocol.codec import decode
+from clio_twisted.protocol.definitions import default_definitions
 from clio_twisted.protocol.hashing import transaction_id
 
 JsonDict = dict[str, Any]
@@ -34,56 +38,23 @@ _ISSUER_AMOUNT_FIELDS = frozenset({"LowLimit", "HighLimit", "TakerPays", "TakerG
 _NODE_KINDS = ("CreatedNode", "ModifiedNode", "DeletedNode")
 
 
-# -- the one codec adapter ---------------------------------------------------------------------
+# -- the codec (the project's own: rippled's definitions, rippled's JSON) ------------------------
 
 
 def decode_binary(blob: bytes) -> JsonDict:
-    """XRPL binary -> JSON-like dict (the project's codec when present, else xrpl-py's)."""
-    return _decode(blob)
-
-
-def _pick_decoder() -> Any:
-    try:
-        from clio_twisted.protocol.codec import decode as ours  # type: ignore[import-not-found,unused-ignore]
-
-        return ours
-    except ImportError:
-        from xrpl.core.binarycodec import decode as theirs
-
-        return lambda blob: theirs(blob.hex())
-
-
-_decode = _pick_decoder()
+    """XRPL binary -> rippled's JSON."""
+    return decode(blob)
 
 
 def account_id(address: str) -> bytes:
     """A classic address -> its 20-byte account id."""
-    try:
-        from clio_twisted.protocol.addresses import (  # type: ignore[import-not-found,unused-ignore]
-            decode_address,
-        )
-
-        return bytes(decode_address(address))
-    except ImportError:
-        from xrpl.core.addresscodec import decode_classic_address
-
-        return bytes(decode_classic_address(address))
+    return decode_address(address)
 
 
+@cache
 def _is_account_field(name: str) -> bool:
-    cached = _ACCOUNT_FIELDS.get(name)
-    if cached is None:
-        try:
-            from xrpl.core.binarycodec.definitions import definitions
-
-            cached = definitions.get_field_type_name(name) == "AccountID"
-        except Exception:
-            cached = False
-        _ACCOUNT_FIELDS[name] = cached
-    return cached
-
-
-_ACCOUNT_FIELDS: dict[str, bool] = {}
+    field_def = default_definitions().fields.get(name)
+    return field_def is not None and field_def.type_name == "AccountID"
 
 
 # -- keys that change without metadata ---------------------------------------------------------
