@@ -21,7 +21,12 @@ from attrs import define, field, frozen
 
 from clio_twisted.protocol.hashing import transaction_id
 from clio_twisted.protocol.ledger_header import ripple_time_human, ripple_time_iso
-from clio_twisted.testing._fake_render import decode, meta_json, transaction_json
+from clio_twisted.testing._fake_render import (
+    decode,
+    ledger_entry_json,
+    meta_json,
+    transaction_json,
+)
 from clio_twisted.testing.chain import Chain, ChainLedger
 
 BINARY_PAGE_LIMIT = 2048
@@ -225,7 +230,7 @@ def do_ledger(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
         body["accountState"] = (
             [{"hash": _hex(k), "tx_blob": _hex(v)} for k, v in items]
             if binary
-            else [{**decode(v), "index": _hex(k)} for k, v in items]
+            else [ledger_entry_json(v, k) for k, v in items]
         )
         with_txs = expand = True
     if with_txs:
@@ -253,7 +258,13 @@ def _expanded_json(
     ledger: ChainLedger, tx_hash: bytes, tx_blob: bytes, meta_blob: bytes, version: int
 ) -> dict[str, Any]:
     tx = transaction_json(tx_blob, version)
-    meta = meta_json(meta_blob, decode(tx_blob))
+    meta = meta_json(
+        meta_blob,
+        tx_blob,
+        ledger_index=ledger.sequence,
+        close_time=ledger.header.close_time,
+        for_ledger=True,
+    )
     if version < 2:
         return {**tx, "hash": _hex(tx_hash), "metaData": meta}
     return {
@@ -295,14 +306,14 @@ def do_ledger_data(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     items, next_marker = ctx.chain.page(marker, ledger.sequence, limit)
     state = []
     for key, blob in items:
-        obj = decode(blob) if (wanted is not None or not binary) else None
+        obj = ledger_entry_json(blob, key) if (wanted is not None or not binary) else None
         if wanted is not None and obj is not None and obj.get("LedgerEntryType") != wanted:
             continue
         if binary:
             state.append({"data": _hex(blob), "index": _hex(key)})
         else:
             assert obj is not None
-            state.append({**obj, "index": _hex(key)})
+            state.append(obj)
     if next_marker is not None:
         result["marker"] = _hex(next_marker)
     result["state"] = state
@@ -324,7 +335,7 @@ def do_ledger_entry(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     if as_bool(params.get("binary", False)):
         result["node_binary"] = _hex(blob)
     else:
-        result["node"] = {**decode(blob), "index": _hex(key)}
+        result["node"] = ledger_entry_json(blob, key)
     return dict(sorted(result.items()))
 
 
@@ -358,7 +369,12 @@ def do_tx(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
             result.update(tx=_hex(tx_blob), meta=_hex(meta_blob))
         else:
             result.update(transaction_json(tx_blob, version))
-            result["meta"] = meta_json(meta_blob, decode(tx_blob))
+            result["meta"] = meta_json(
+                meta_blob,
+                tx_blob,
+                ledger_index=ledger.sequence,
+                close_time=ledger.header.close_time,
+            )
     else:
         result.update(
             close_time_iso=ripple_time_iso(ledger.header.close_time),
@@ -372,7 +388,12 @@ def do_tx(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
             if ctid is not None:
                 tx_json["ctid"] = ctid
             result["tx_json"] = dict(sorted(tx_json.items()))
-            result["meta"] = meta_json(meta_blob, decode(tx_blob))
+            result["meta"] = meta_json(
+                meta_blob,
+                tx_blob,
+                ledger_index=ledger.sequence,
+                close_time=ledger.header.close_time,
+            )
     result["validated"] = True
     return dict(sorted(result.items()))
 
