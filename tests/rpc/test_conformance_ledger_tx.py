@@ -132,3 +132,11 @@ class AccountTxTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded page (ranges, forward, binary, markers, v1/v2) and error equals rippled's."""
         self.assertGreater(self._check(lambda label: True), 35)
+
+
+class TransactionEntryTests(_Conformance):
+    method = "transaction_entry"
+
+    def test_answers(self) -> None:
+        """Every recorded transaction_entry answer and error equals rippled's."""
+        self.assertGreater(self._check(lambda label: True), 35)
