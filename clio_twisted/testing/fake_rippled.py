@@ -396,7 +396,7 @@ def meta_index(meta: bytes) -> int:
     return int.from_bytes(meta[2:6], "big") if meta[:2] == b"\x20\x1c" else 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m clio_twisted.testing.fake_rippled",
         description="A rippled stand-in serving rippled's WebSocket API over real ledgers.",
@@ -459,7 +459,7 @@ def build_server(args: argparse.Namespace, clock: IReactorTime) -> FakeRippled:
 
 
 def main(argv: list[str] | None = None, reactor: Any = None) -> int:
-    args = _parser().parse_args(argv)
+    args = make_parser().parse_args(argv)
     if reactor is None:
         from twisted.internet import reactor as global_reactor
 

@@ -17,7 +17,13 @@ from twisted.trial.unittest import SynchronousTestCase
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.testing._fake_handlers import RpcError
 from clio_twisted.testing.chain import Chain, ChainLedger
-from clio_twisted.testing.fake_rippled import FakeRippled, replay_server
+from clio_twisted.testing.fake_rippled import (
+    FakeRippled,
+    build_server,
+    load_ledger_file,
+    make_parser,
+    replay_server,
+)
 from clio_twisted.testing.replay import DEFAULT_CORPUS, load_ledgers
 
 _LEDGERS = load_ledgers()
@@ -418,3 +424,45 @@ async def _client_session(port: int) -> dict[str, Any]:
                     break
         seen["closed"] = closed
     return seen
+
+
+class LedgerFileTests(SynchronousTestCase):
+    def _ledger_json(self, sequence: int) -> dict[str, Any]:
+        """A rippled-style full ledger JSON, as the mainnet fixtures are, made from the corpus."""
+        from clio_twisted.protocol.codec import decode
+
+        chain = _server(start=sequence).chain
+        ledger = chain.ledger(sequence)
+        assert ledger is not None
+        state, _ = chain.page(None, sequence, 10**9)
+        return {
+            **ledger.header.to_json(1),
+            "accountState": [{**decode(blob), "index": key.hex().upper()} for key, blob in state],
+            "transactions": [
+                {**decode(tx), "hash": h.hex().upper(), "metaData": decode(meta)}
+                for h, tx, meta in sorted(ledger.transactions)
+            ],
+        }
+
+    def test_load_ledger_file_round_trips(self) -> None:
+        """A full ledger JSON loads back into the same header, state and transactions."""
+        original = _server(start=40).chain
+        path = Path(self.mktemp())
+        path.write_text(json.dumps({"result": {"ledger": self._ledger_json(40)}}))
+        loaded = load_ledger_file(path)
+        expected = original.ledger(40)
+        assert expected is not None
+        self.assertEqual(loaded.header, expected.header)
+        self.assertEqual(loaded.transactions, expected.transactions)
+        self.assertEqual(sorted(loaded.changes.items()), original.page(None, 40, 10**9)[0])
+
+    def test_build_server_from_ledger_file(self) -> None:
+        """--ledger serves that one ledger; without --forge no more ledgers come."""
+        path = Path(self.mktemp())
+        path.write_text(json.dumps(self._ledger_json(12)))
+        args = make_parser().parse_args(["--ledger", str(path)])
+        server = build_server(args, Clock())
+        self.assertEqual(
+            _ask(server, command="server_info")["result"]["info"]["complete_ledgers"], "12"
+        )
+        self.assertIsNone(server.validate_next())
