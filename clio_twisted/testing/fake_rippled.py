@@ -56,6 +56,10 @@ KNOWN_STREAMS = frozenset(
 )
 
 
+# rippled 3.1.1 serves API versions 1 and 2 (3 only with beta_rpc_api).
+SUPPORTED_API_VERSIONS = (1, 2)
+
+
 class LedgerSource(Protocol):
     """Where new ledgers come from: a forge, or the rest of a recorded corpus."""
 
@@ -209,7 +213,14 @@ class FakeRippled:
                 "request": request,
             }
         command = request.get("command", request.get("method"))
-        if command is None:
+        version = request.get("api_version", 1)
+        if isinstance(version, bool) or version not in SUPPORTED_API_VERSIONS:
+            return _error_envelope(request, RpcError("invalid_API_version", None, None))
+        if (
+            not isinstance(command, str)
+            or not isinstance(request.get("method", command), str)
+            or request.get("method", command) != command
+        ):
             return _error_envelope(request, RpcError("missingCommand", None, None))
         try:
             if self._fail_next > 0:
@@ -221,7 +232,7 @@ class FakeRippled:
                 result = self._subscribe(request, protocol)
             elif command == "unsubscribe":
                 result = self._unsubscribe(request, protocol)
-            elif isinstance(command, str) and command in HANDLERS:
+            elif command in HANDLERS:
                 result = HANDLERS[command](self.context, request)
             else:
                 raise RpcError("unknownCmd", 32, "Unknown method.")

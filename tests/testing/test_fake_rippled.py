@@ -137,8 +137,26 @@ class EnvelopeTests(SynchronousTestCase):
         self.assertEqual(_ask(_server(), method="ping")["status"], "success")
 
     def test_missing_command(self) -> None:
-        """A request without a command is missingCommand."""
-        self.assertEqual(_ask(_server())["error"], "missingCommand")
+        """No command, a command that is no string, or command and method differing: missingCommand."""
+        server = _server()
+        self.assertEqual(_ask(server)["error"], "missingCommand")
+        self.assertEqual(_ask(server, command=5)["error"], "missingCommand")
+        self.assertEqual(_ask(server, command="ping", method="fee")["error"], "missingCommand")
+
+    def test_invalid_api_version(self) -> None:
+        """An api_version rippled 3.1.1 does not serve is invalid_API_version, echoed back."""
+        answer = _ask(_server(), command="ping", api_version=3)
+        self.assertEqual(
+            answer,
+            {
+                "api_version": 3,
+                "error": "invalid_API_version",
+                "id": 7,
+                "request": {"api_version": 3, "command": "ping", "id": 7},
+                "status": "error",
+                "type": "response",
+            },
+        )
 
 
 class LedgerDataTests(SynchronousTestCase):
