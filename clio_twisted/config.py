@@ -178,7 +178,7 @@ class ServerConfig:
 
     @classmethod
     def read(cls, r: _Reader) -> ServerConfig:
-        ip = r.string("ip", cls.ip)
+        ip = r.string("ip", "0.0.0.0")
         try:
             ipaddress.ip_address(ip)
         except ValueError:
@@ -198,7 +198,7 @@ class ServerConfig:
             )
         out = cls(
             ip=ip,
-            port=r.integer("port", cls.port, 0, 65535),
+            port=r.integer("port", 51233, 0, 65535),
             admin_password=password,
             local_admin=local_admin,
             processes=r.integer("processes", 1, 1, 256),
@@ -241,9 +241,9 @@ class CassandraConfig:
     @classmethod
     def read(cls, r: _Reader) -> CassandraConfig:
         out = cls(
-            contact_points=r.string("contact_points", cls.contact_points),
+            contact_points=r.string("contact_points", "127.0.0.1"),
             port=r.integer("port", 9042, 1, 65535),
-            keyspace=r.string("keyspace", cls.keyspace),
+            keyspace=r.string("keyspace", "clio"),
             table_prefix=r.string("table_prefix", ""),
             replication_factor=r.integer("replication_factor", 3, 1),
             max_write_requests_outstanding=r.integer("max_write_requests_outstanding", 10_000, 1),
@@ -273,7 +273,7 @@ class DatabaseConfig:
     def read(cls, r: _Reader) -> DatabaseConfig:
         db_type = r.string("type", "sqlite", ("sqlite", "cassandra"))
         sq = r.sub("sqlite")
-        sqlite = SqliteConfig(path=sq.string("path", SqliteConfig.path))
+        sqlite = SqliteConfig(path=sq.string("path", "var/clio.sqlite3"))
         sq.finish()
         out = cls(type=db_type, sqlite=sqlite, cassandra=CassandraConfig.read(r.sub("cassandra")))
         r.finish(ignored=("scylladb",))

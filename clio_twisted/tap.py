@@ -1,0 +1,177 @@
+"""``twistd clio``: command-line options and the assembly of the server. No I/O happens here.
+
+``makeService`` is the only place that imports the global reactor; the real
+work is :func:`build_service`, which tests call with a fake reactor and an
+in-memory backend.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from twisted.application.service import IService
+from twisted.internet.endpoints import serverFromString
+from twisted.python import usage
+
+import clio_twisted
+from clio_twisted.backend.interface import IBackend
+from clio_twisted.config import ClioConfig, ConfigError, default_config_path, load_config
+from clio_twisted.logging import make_observer
+from clio_twisted.rpc.context import Context, JsonDict
+from clio_twisted.rpc.dispatch import Dispatcher
+from clio_twisted.rpc.handlers import load_handlers
+from clio_twisted.service import ClioService
+from clio_twisted.web.admin import AdminPolicy
+from clio_twisted.web.dosguard import DosGuard
+from clio_twisted.web.inflight import InFlight
+from clio_twisted.web.root import ApiSite, RootResource
+from clio_twisted.web.websocket import ClioWebSocketFactory
+
+BackendFactory = Callable[[ClioConfig, Any], IBackend]
+PartsFactory = Callable[[ClioConfig, IBackend, Any], list[IService]]
+
+
+class Options(usage.Options):
+    """Options of ``twistd clio``."""
+
+    synopsis = "[--config PATH]"
+    longdesc = (
+        "Run clio-twisted, an XRP Ledger API server that follows rippled and answers rippled's "
+        "JSON-RPC and WebSocket API from its own store. Everything else is set in the JSON config "
+        "file (Clio's keys; see docs/configuration.md). Without --config it reads etc/config.json "
+        "of a source checkout, else /etc/clio-twisted/config.json. A bad file stops start-up with "
+        "one line naming the key. Check a file without starting: clio-twisted check-config PATH."
+    )
+    optParameters = [
+        [
+            "config",
+            "c",
+            None,
+            "Path of the JSON config file (default: etc/config.json in a source checkout, "
+            "else /etc/clio-twisted/config.json).",
+        ],
+    ]
+
+    def __init__(self, stderr: IO[str] | None = None) -> None:
+        super().__init__()
+        self._stderr = stderr
+        self.clio_config: ClioConfig | None = None
+
+    def opt_version(self) -> None:
+        """Print the version and exit."""
+        print(f"clio-twisted {clio_twisted.__version__}")
+        raise SystemExit(0)
+
+    def postOptions(self) -> None:
+        path = self["config"] or str(default_config_path())
+        try:
+            self.clio_config = load_config(path)
+        except ConfigError as e:
+            # One line and a non-zero exit; twistd would print the whole usage text for a UsageError.
+            err = self._stderr if self._stderr is not None else sys.stderr
+            err.write(f"clio-twisted: config error: {e}\n")
+            raise SystemExit(1) from None
+
+
+def default_backend_factory(config: ClioConfig, reactor: Any) -> IBackend:
+    """The backend the config asks for (the storage package's factory when present)."""
+    try:
+        from clio_twisted.backend import factory  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        factory = None
+    if factory is not None:
+        backend: IBackend = factory.create_backend(config, reactor)
+        return backend
+    if config.database.type == "sqlite":
+        from clio_twisted.backend.sqlite import SqliteBackend
+
+        return SqliteBackend(reactor, config.database.sqlite.path, read_only=config.read_only)
+    raise ConfigError("the cassandra backend is not available in this build", ("database", "type"))
+
+
+class _EtlInfo:
+    """server_info's admin ``etl`` section, from the ETL's status."""
+
+    def __init__(self, etl: Any) -> None:
+        self._etl = etl
+
+    async def server_info(self, ctx: Context) -> JsonDict:
+        if not ctx.is_admin:
+            return {}
+        section: JsonDict = self._etl.status.server_info(ctx.clock.seconds())
+        return {"etl": section}
+
+
+def default_parts(config: ClioConfig, backend: IBackend, reactor: Any) -> list[IService]:
+    """The ETL service, when sources are configured."""
+    if not config.etl_sources:
+        return []
+    from clio_twisted.etl.service import EtlService
+
+    return [EtlService.from_config(config, backend, reactor)]
+
+
+def build_service(
+    config: ClioConfig,
+    reactor: Any,
+    backend_factory: BackendFactory = default_backend_factory,
+    parts_factory: PartsFactory = default_parts,
+    environ: Mapping[str, str] | None = None,
+    install_log_observer: bool = True,
+) -> ClioService:
+    """Wire every part of the server from a validated config; opens nothing until started."""
+    backend = backend_factory(config, reactor)
+    parts = parts_factory(config, backend, reactor)
+    etl = next((p for p in parts if hasattr(p, "status")), None)
+    base = Context(
+        backend=backend,
+        clock=reactor,
+        config=config,
+        started_at=reactor.seconds(),
+        etl=etl,
+        info_sections=(_EtlInfo(etl),) if etl is not None else (),
+    )
+    dispatcher = Dispatcher(load_handlers(), base)
+    dos_guard = DosGuard(config.dos_guard, reactor)
+    admin = AdminPolicy(config.server)
+    inflight = InFlight()
+    ws_factory = ClioWebSocketFactory(
+        dispatcher,
+        dos_guard,
+        admin,
+        inflight,
+        reactor,
+        max_message_size=config.server.max_ws_message_size,
+    )
+    root = RootResource(dispatcher, dos_guard, admin, ws_factory, inflight)
+    site = ApiSite(root, dos_guard, config.server.max_request_size, reactor=reactor)
+    endpoint = serverFromString(reactor, config.server.listen)
+    return ClioService(
+        backend=backend,
+        clock=reactor,
+        endpoint=endpoint,
+        site=site,
+        dos_guard=dos_guard,
+        inflight=inflight,
+        ws_factory=ws_factory,
+        parts=parts,
+        grace_period=config.graceful_period,
+        log_observer=make_observer(config.logging) if install_log_observer else None,
+        environ=environ,
+        on_fatal=getattr(reactor, "stop", None),
+    )
+
+
+def makeService(options: Options) -> IService:
+    """twistd's entry point."""
+    from twisted.internet import reactor
+
+    config = options.clio_config
+    if config is None:  # postOptions always sets it; keep mypy and odd callers honest
+        raise usage.UsageError("no configuration")
+    service = build_service(config, reactor)
+    for warning in config.warnings:
+        ClioService.log.warn("config: {warning}", warning=warning)  # noqa: G010 (twisted Logger)
+    return service

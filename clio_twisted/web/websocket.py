@@ -1,0 +1,139 @@
+"""The WebSocket side of the API port (Autobahn), speaking rippled's WebSocket API.
+
+Wire protocol: the client sends one JSON object per **text** message,
+``{"command"|"method": "...", "id": ..., "api_version": ..., ...params flat...}``;
+the server answers each with one text message (the envelope is documented in
+:mod:`clio_twisted.rpc.envelope`). Answers may go out in a different order
+than requests came in; ``id`` pairs them. A binary frame, or text that is not
+a JSON object, is answered with a ``badSyntax`` error and the connection stays
+open. A message bigger than ``server.max_ws_message_size`` closes the
+connection with code 1009 (message too big). Every message counts against the
+DOS guard; over budget the answer is a ``slowDown`` error. Subscription
+streams (later work) send through :meth:`ClioWebSocketProtocol.send_json`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from autobahn.websocket.types import ConnectionRequest
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from clio_twisted.rpc.dispatch import Caller, Dispatcher
+from clio_twisted.rpc.envelope import answer_ws, ws_bad_syntax, ws_error
+from clio_twisted.rpc.errors import RippledError, RPCError
+from clio_twisted.web.admin import AdminPolicy
+from clio_twisted.web.dosguard import DosGuard, charge_response
+from clio_twisted.web.inflight import InFlight
+
+
+class ClioWebSocketProtocol(WebSocketServerProtocol):
+    """One client connection. ``_log`` because Autobahn owns ``log``."""
+
+    _log = Logger()
+    factory: ClioWebSocketFactory
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.client_ip = ""
+        self.is_admin = False
+        self._pending: set[Deferred[Any]] = set()
+        self._counted = False
+
+    def onConnect(self, request: ConnectionRequest) -> None:
+        try:
+            peer = self.transport.getPeer() if self.transport is not None else None
+            self.client_ip = getattr(peer, "host", "") or ""
+            self.is_admin = self.factory.admin.is_admin(
+                self.client_ip, request.headers.get("authorization")
+            )
+            self.factory.dos_guard.increment(self.client_ip)
+            self._counted = True
+        except Exception:
+            self._log.failure("WebSocket onConnect failed")
+            raise
+
+    def onOpen(self) -> None:
+        self.factory.sessions.add(self)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        try:
+            guard = self.factory.dos_guard
+            if isBinary:
+                self.send_json(ws_bad_syntax())
+                return
+            if not guard.request(self.client_ip):
+                self.send_json(ws_error(RPCError(RippledError.slowDown), payload))
+                return
+            caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
+            d = Deferred.fromCoroutine(answer_ws(self.factory.dispatcher, payload, caller))
+            self._pending.add(d)
+            self.factory.inflight.track(d)
+            d.addCallback(self.send_json)
+            d.addErrback(self._failed)
+            d.addBoth(self._forget, d)
+        except Exception:
+            self._log.failure("WebSocket onMessage failed")
+
+    def _forget(self, result: object, d: Deferred[Any]) -> None:
+        self._pending.discard(d)
+
+    def _failed(self, failure: Failure) -> None:
+        if failure.check(CancelledError):
+            return
+        self._log.failure("answering a WebSocket message failed", failure)
+
+    def send_json(self, body: dict[str, Any]) -> None:
+        """Send one answer or stream message, counting its bytes against the DOS guard."""
+        if self.state != WebSocketServerProtocol.STATE_OPEN:
+            return
+        data = charge_response(self.factory.dos_guard, self.client_ip, body)
+        self.sendMessage(data, isBinary=False)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        self.factory.sessions.discard(self)
+        for d in list(self._pending):
+            d.cancel()
+        if self._counted:
+            self._counted = False
+            self.factory.dos_guard.decrement(self.client_ip)
+
+
+class ClioWebSocketFactory(WebSocketServerFactory):
+    """Builds :class:`ClioWebSocketProtocol` with the shared dispatcher, guard and limits."""
+
+    protocol = ClioWebSocketProtocol  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        dos_guard: DosGuard,
+        admin: AdminPolicy,
+        inflight: InFlight,
+        reactor: IReactorTime,
+        max_message_size: int = 1_048_576,
+        auto_ping_interval: float = 30.0,
+    ) -> None:
+        super().__init__(reactor=reactor)
+        self.dispatcher = dispatcher
+        self.dos_guard = dos_guard
+        self.admin = admin
+        self.inflight = inflight
+        self.sessions: set[ClioWebSocketProtocol] = set()
+        self.setProtocolOptions(
+            maxMessagePayloadSize=max_message_size,
+            maxFramePayloadSize=max_message_size,
+            # invalid UTF-8 gets a badSyntax answer (from the JSON parser), not a dropped connection
+            utf8validateIncoming=False,
+            autoPingInterval=auto_ping_interval,
+            autoPingTimeout=auto_ping_interval,
+        )
+
+    def close_all(self, code: int = 1001, reason: str = "server shutting down") -> None:
+        """Close every open session (shutdown)."""
+        for session in list(self.sessions):
+            session.sendClose(code=code, reason=reason)
