@@ -236,7 +236,9 @@ def _dec_issue(data: bytes, pos: int) -> tuple[Any, int]:
         return {"currency": "XRP"}, pos + 20
     second = _take(data, pos + 20, 20)
     if second == _NO_ACCOUNT:
-        seq = _take(data, pos + 40, 4)
+        # rippled writes the issuance's sequence little-endian here (a memcpy
+        # of the id's big-endian bytes into a host integer, then add32).
+        seq = _take(data, pos + 40, 4)[::-1]
         return {"mpt_issuance_id": (seq + first).hex().upper()}, pos + 44
     return {"currency": currency_text(first), "issuer": encode_account_id(second)}, pos + 40
 
@@ -427,7 +429,7 @@ def _enc_issue(value: Any) -> bytes:
         raise CodecError(f"bad issue {value!r}")
     if "mpt_issuance_id" in value:
         raw = _hex_bytes(value["mpt_issuance_id"], 24)
-        return raw[4:] + _NO_ACCOUNT + raw[:4]
+        return raw[4:] + _NO_ACCOUNT + raw[3::-1]
     cur = _enc_currency(value.get("currency"))
     if cur == _XRP:
         return cur
@@ -546,6 +548,10 @@ class Codec:
                 )
             return 0, _dec_u16, _int_encoder(_U16)
         if t == "UInt32":
+            if f.name == "PermissionValue":
+                perms = self.definitions.permissions
+                names = {v: k for k, v in perms.items()}
+                return 0, _named(_dec_u32, names), _int_encoder(_U32, perms)
             return 0, _dec_u32, _int_encoder(_U32)
         if t == "Int32":
             return 0, _dec_i32, _int_encoder(_I32)

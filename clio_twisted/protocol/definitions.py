@@ -23,6 +23,24 @@ from attrs import frozen
 BASE_TEN_UINT64 = frozenset({"MaximumAmount", "OutstandingAmount", "MPTAmount", "LockedAmount"})
 
 
+# Granular delegation permissions (rippled's permissions.macro); a PermissionValue
+# is one of these or a transaction type code plus one.
+GRANULAR_PERMISSIONS = {
+    "TrustlineAuthorize": 65537,
+    "TrustlineFreeze": 65538,
+    "TrustlineUnfreeze": 65539,
+    "AccountDomainSet": 65540,
+    "AccountEmailHashSet": 65541,
+    "AccountMessageKeySet": 65542,
+    "AccountTransferRateSet": 65543,
+    "AccountTickSizeSet": 65544,
+    "PaymentMint": 65545,
+    "PaymentBurn": 65546,
+    "MPTokenIssuanceLock": 65547,
+    "MPTokenIssuanceUnlock": 65548,
+}
+
+
 class DefinitionsError(ValueError):
     """A definitions file that is not in rippled's ``server_definitions`` format."""
 
@@ -102,6 +120,13 @@ class Definitions:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise DefinitionsError(f"not a server_definitions answer: {e!r}") from e
+
+    @property
+    def permissions(self) -> dict[str, int]:
+        """PermissionValue names: every transaction type (code + 1) and the granular ones."""
+        out = {k: v + 1 for k, v in self.transaction_types.items() if v >= 0}
+        out.update(GRANULAR_PERMISSIONS)
+        return out
 
     @classmethod
     def from_file(cls, path: str | Path) -> Definitions:

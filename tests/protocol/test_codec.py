@@ -293,3 +293,25 @@ class GeneratedObjectTests(SynchronousTestCase):
             obj = dict(obj, Signers=[{"Signer": m} for m in memos])
         blob = encode(obj)
         self.assertEqual(encode(decode(blob)), blob)
+
+
+class NewerTypeRuleTests(SynchronousTestCase):
+    def test_mpt_issue_sequence_is_little_endian(self) -> None:
+        """An MPT Issue stores the issuance sequence little-endian, as rippled writes it."""
+        from tests.protocol._corpus import other_blobs
+
+        marker = "43ABF2D7B13CE9EA5F6D2D87DCBFE078E2454C24" + "00" * 19 + "01" + "55050000"
+        blob = next(h for h in other_blobs() if marker in h)
+        self.assertEqual(
+            decode_hex(blob)["Asset"],
+            {"mpt_issuance_id": "0000055543ABF2D7B13CE9EA5F6D2D87DCBFE078E2454C24"},
+        )
+        self.assertEqual(encode_hex(decode_hex(blob)), blob)
+
+    def test_permission_value_names(self) -> None:
+        """PermissionValue renders as a transaction type (code + 1) or granular permission name."""
+        for name, value in [("Payment", 1), ("TrustSet", 21), ("PaymentMint", 65545)]:
+            blob = encode({"PermissionValue": name})
+            self.assertEqual(blob[-4:], struct.pack(">I", value))
+            self.assertEqual(decode(blob), {"PermissionValue": name})
+        self.assertEqual(decode(encode({"PermissionValue": 99999})), {"PermissionValue": 99999})
