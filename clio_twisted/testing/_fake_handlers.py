@@ -21,6 +21,12 @@ from attrs import define, field, frozen
 
 from clio_twisted.protocol.hashing import transaction_id
 from clio_twisted.protocol.ledger_header import ripple_time_human, ripple_time_iso
+from clio_twisted.testing._fake_entry import entry_key
+from clio_twisted.testing._fake_errors import (
+    RpcError,
+    invalid_params,
+    ledger_not_found,
+)
 from clio_twisted.testing._fake_render import (
     decode,
     ledger_entry_json,
@@ -65,43 +71,6 @@ LEDGER_TYPES = {
     "vault": "Vault",
     "xchain_owned_claim_id": "XChainOwnedClaimID",
     "xchain_owned_create_account_claim_id": "XChainOwnedCreateAccountClaimID",
-}
-
-
-class RpcError(Exception):
-    """A rippled error answer: token, numeric code and message."""
-
-    def __init__(self, token: str, code: int | None, message: str | None) -> None:
-        super().__init__(token)
-        self.token = token
-        self.code = code
-        self.message = message
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.token}
-        if self.code is not None:
-            out["error_code"] = self.code
-        if self.message is not None:
-            out["error_message"] = self.message
-        return out
-
-
-def invalid_params(message: str = "Invalid parameters.") -> RpcError:
-    return RpcError("invalidParams", 31, message)
-
-
-def ledger_not_found() -> RpcError:
-    return RpcError("lgrNotFound", 21, "ledgerNotFound")
-
-
-# The errors a test can ask the server to return by name (``refuse``).
-KNOWN_ERRORS = {
-    "tooBusy": RpcError("tooBusy", 9, "The server is too busy to help you now."),
-    "slowDown": RpcError("slowDown", 10, "You are placing too much load on the server."),
-    "notReady": RpcError("notReady", 13, "Not ready to handle this request."),
-    "noCurrent": RpcError("noCurrent", 16, "Current ledger is unavailable."),
-    "internal": RpcError("internal", 73, "Internal error."),
-    "lgrNotFound": ledger_not_found(),
 }
 
 
@@ -321,21 +290,19 @@ def do_ledger_data(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def do_ledger_entry(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    if "index" not in params:
-        raise invalid_params("No ledger_entry params provided.")
-    value = params["index"]
-    if not isinstance(value, str) or not _HEX64.match(value):
-        raise RpcError("malformedRequest", 31, "Invalid field 'index', not hex string.")
+    key, expected_type = entry_key(params, api_version_of(params))
     ledger = select_ledger(ctx, params)
-    key = bytes.fromhex(value)
     blob = ctx.chain.object(key, ledger.sequence)
     if blob is None:
         raise RpcError("entryNotFound", 98, "Entry not found.")
+    node = ledger_entry_json(blob, key)
+    if expected_type is not None and node.get("LedgerEntryType") != expected_type:
+        raise RpcError("unexpectedLedgerType", 99, "Unexpected ledger type.")
     result: dict[str, Any] = {"index": _hex(key), **_ledger_envelope(ledger)}
     if as_bool(params.get("binary", False)):
         result["node_binary"] = _hex(blob)
     else:
-        result["node"] = ledger_entry_json(blob, key)
+        result["node"] = node
     return dict(sorted(result.items()))
 
 

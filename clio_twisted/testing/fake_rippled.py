@@ -30,12 +30,8 @@ from twisted.logger import Logger
 from clio_twisted.protocol.codec import encode
 from clio_twisted.protocol.hashing import transaction_id
 from clio_twisted.protocol.ledger_header import LedgerHeader
-from clio_twisted.testing._fake_handlers import (
-    HANDLERS,
-    KNOWN_ERRORS,
-    Context,
-    RpcError,
-)
+from clio_twisted.testing._fake_errors import KNOWN_ERRORS, RpcError
+from clio_twisted.testing._fake_handlers import HANDLERS, Context
 from clio_twisted.testing.chain import Chain, ChainLedger
 from clio_twisted.testing.replay import DEFAULT_CORPUS, load_json, load_ledgers
 

@@ -15,7 +15,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.protocol.ledger_header import LedgerHeader
-from clio_twisted.testing._fake_handlers import RpcError
+from clio_twisted.testing._fake_errors import RpcError
 from clio_twisted.testing.chain import Chain, ChainLedger
 from clio_twisted.testing.fake_rippled import (
     FakeRippled,
@@ -30,8 +30,16 @@ _LEDGERS = load_ledgers()
 _CONFORMANCE: list[dict[str, Any]] = json.loads(
     gzip.decompress((DEFAULT_CORPUS / "conformance.json.gz").read_bytes())
 )
-# Request options this double does not implement (admin or open-ledger views).
-_UNSUPPORTED = ("owner_funds", "accounts")
+# Request options this double does not implement: admin views, offer funding,
+# and the AMM and cross-chain ledger_entry selectors.
+_UNSUPPORTED = (
+    "owner_funds",
+    "accounts",
+    "amm",
+    "bridge_account",
+    "xchain_owned_claim_id",
+    "xchain_owned_create_account_claim_id",
+)
 
 
 class _FakeProtocol:
