@@ -140,3 +140,11 @@ class TransactionEntryTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded transaction_entry answer and error equals rippled's."""
         self.assertGreater(self._check(lambda label: True), 35)
+
+
+class LedgerEntryTests(_Conformance):
+    method = "ledger_entry"
+
+    def test_answers(self) -> None:
+        """Every recorded selector (JSON and binary, v1 and v2) and every error equals rippled's."""
+        self.assertGreater(self._check(lambda label: True), 200)
