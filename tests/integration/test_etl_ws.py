@@ -7,12 +7,14 @@ new one every few milliseconds; each test bounds its own time.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SkipTest, TestCase
 
 from clio_twisted.backend.interface import IBackend
@@ -208,25 +210,38 @@ class SqliteEtlTests(EtlOverWebSocketMixin, TestCase):
 
 
 class CassandraEtlTests(EtlOverWebSocketMixin, TestCase):
-    timeout = 180
+    """The same scenarios on a real Cassandra (``CLIO_TEST_CASSANDRA=host:port``), one keyspace per test."""
+
+    timeout = 240
 
     def setUp(self) -> None:
-        address = os.environ.get("CLIO_TEST_CASSANDRA")
+        address = os.environ.get("CLIO_TEST_CASSANDRA", "")
         if not address:
-            raise SkipTest("CLIO_TEST_CASSANDRA not set")
+            if os.environ.get("CI", "").lower() == "true":
+                self.fail("CLIO_TEST_CASSANDRA must be set in CI")
+            raise SkipTest("CLIO_TEST_CASSANDRA is unset (scripts/cassandra start; 127.0.0.1:9042)")
+        host, _, port = address.rpartition(":")
+        self.host, self.port = host or address, int(port or 9042)
+        self.keyspace = f"etl_{uuid.uuid4().hex[:10]}"
+        self.addCleanup(lambda: deferToThread(self._drop))
+
+    def _drop(self) -> None:
+        from cassandra.cluster import Cluster
+
+        cluster = Cluster([self.host], port=self.port, protocol_version=4, connect_timeout=5)
         try:
-            from clio_twisted.backend import cassandra
-        except ImportError as e:
-            self.fail(f"CLIO_TEST_CASSANDRA is set but the Cassandra backend is missing: {e}")
-        self.cassandra = cassandra
-        self.address = address
-        self.keyspace = f"etl_test_{os.getpid()}_{id(self) % 100000}"
+            cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {self.keyspace}", timeout=120)
+        finally:
+            cluster.shutdown()
 
     def make_backend(self, read_only: bool = False) -> IBackend:
-        factory: Any = getattr(self.cassandra, "backend_for_tests", None)
-        if factory is None:
-            self.fail(
-                "clio_twisted.backend.cassandra has no backend_for_tests(reactor, address, keyspace, read_only)"
-            )
-        backend: IBackend = factory(reactor, self.address, self.keyspace, read_only=read_only)
-        return backend
+        from clio_twisted.backend.cassandra import CassandraBackend, CassandraSettings
+
+        settings = CassandraSettings(
+            contact_points=self.host,
+            port=self.port,
+            keyspace=self.keyspace,
+            replication_factor=1,
+            request_timeout=20.0,
+        )
+        return CassandraBackend(reactor, settings, read_only=read_only)
