@@ -315,3 +315,15 @@ class NewerTypeRuleTests(SynchronousTestCase):
             self.assertEqual(blob[-4:], struct.pack(">I", value))
             self.assertEqual(decode(blob), {"PermissionValue": name})
         self.assertEqual(decode(encode({"PermissionValue": 99999})), {"PermissionValue": 99999})
+
+
+class AccountRuleTests(SynchronousTestCase):
+    def test_empty_account_renders_empty(self) -> None:
+        """A zero-length AccountID is rippled's unset account: "" (xrpl-py: rrrrrrrrrrrrrrrrrrrrrhoLvTp)."""
+        blob = b"\x81\x00"
+        self.assertEqual(decode(blob), {"Account": ""})
+        self.assertEqual(encode({"Account": ""}), blob)
+        self.assertEqual(
+            decode(encode({"Account": "rrrrrrrrrrrrrrrrrrrrrhoLvTp"})),
+            {"Account": "rrrrrrrrrrrrrrrrrrrrrhoLvTp"},
+        )
