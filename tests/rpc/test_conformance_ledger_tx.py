@@ -148,3 +148,11 @@ class LedgerEntryTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded selector (JSON and binary, v1 and v2) and every error equals rippled's."""
         self.assertGreater(self._check(lambda label: True), 200)
+
+
+class BookChangesTests(_Conformance):
+    method = "book_changes"
+
+    def test_answers(self) -> None:
+        """Every recorded ledger's book changes equal rippled's."""
+        self.assertGreater(self._check(lambda label: True), 250)
