@@ -10,12 +10,13 @@ Tests steer it through hooks: drop every connection, stall, refuse a command,
 fail the next requests.
 
     python -m clio_twisted.testing.fake_rippled --replay [DIR] [--start SEQ] [--interval S]
-    python -m clio_twisted.testing.fake_rippled --ledger FILE [--forge COUNT] [--seed N]
+    python -m clio_twisted.testing.fake_rippled [--ledger FILE] --forge COUNT [--seed N]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -420,48 +421,71 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--start", type=int, help="with --replay: the last ledger validated at start (first)"
     )
-    parser.add_argument("--ledger", type=Path, help="a rippled-style full ledger JSON to serve")
     parser.add_argument(
-        "--forge", type=int, metavar="COUNT", help="with --ledger: forge COUNT successors"
+        "--ledger",
+        type=Path,
+        help="a rippled-style full ledger JSON (header, accountState, transactions) to start from",
+    )
+    parser.add_argument(
+        "--forge",
+        type=int,
+        metavar="COUNT",
+        help="forge COUNT successors of the start ledger (--ledger, else mainnet 38129)",
     )
     parser.add_argument("--seed", type=int, default=0, help="with --forge: random seed (0)")
     parser.add_argument(
-        "--interval", type=float, default=1.0, help="seconds between validated ledgers (1.0)"
+        "--accounts",
+        type=int,
+        default=0,
+        help="with --forge: extra funded accounts in the start state, for scale (0)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=1.0,
+        help="seconds between validated ledgers (1.0); 0 validates them all at start",
     )
     parser.add_argument("--network-id", type=int, help="network id to report (none)")
     return parser
 
 
-def _forge_source(first: ChainLedger, count: int, seed: int) -> LedgerSource:
-    import importlib
+class ForgeSource:
+    """Up to ``count`` successors from a forge (``clio_twisted.testing.forge.Forge``)."""
 
-    # The forge is written alongside; imported only when asked for.
-    forge: Any = importlib.import_module("clio_twisted.testing.forge")
-    forger: Any = forge.Forge(first, seed=seed)
-    made = 0
+    def __init__(self, forger: Any, count: int) -> None:
+        self._forger = forger
+        self._left = count
 
-    class _Limited:
-        def next_ledger(self) -> ChainLedger | None:
-            nonlocal made
-            if made >= count:
-                return None
-            made += 1
-            ledger: ChainLedger = forger.next_ledger()
-            return ledger
+    def next_ledger(self) -> ChainLedger | None:
+        if self._left <= 0:
+            return None
+        self._left -= 1
+        ledger: ChainLedger = self._forger.next_ledger()
+        return ledger
 
-    return _Limited()
+
+def _forge_module() -> Any:
+    # Imported only when asked for, so replay mode does not depend on the forge.
+    return importlib.import_module("clio_twisted.testing.forge")
 
 
 def build_server(args: argparse.Namespace, clock: IReactorTime) -> FakeRippled:
     """The FakeRippled the command line asks for."""
     if args.replay is not None:
         return replay_server(clock, Path(args.replay), args.start, args.network_id)
-    if args.ledger is None:
-        raise SystemExit("one of --replay or --ledger is required")
-    first = load_ledger_file(args.ledger)
+    if args.ledger is not None:
+        first = load_ledger_file(args.ledger)
+    elif args.forge is not None:
+        first = _forge_module().load_fixture_ledger()
+    else:
+        raise SystemExit("one of --replay, --ledger or --forge is required")
+    source: LedgerSource | None = None
+    if args.forge is not None:
+        forger = _forge_module().Forge(first, seed=args.seed, accounts=args.accounts)
+        first = forger.start
+        source = ForgeSource(forger, args.forge)
     chain = Chain()
     chain.append(first)
-    source = _forge_source(first, args.forge, args.seed) if args.forge else None
     return FakeRippled(chain, clock, source, network_id=args.network_id)
 
 
@@ -476,7 +500,11 @@ def main(argv: list[str] | None = None, reactor: Any = None) -> int:
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)], redirectStandardIO=False)
     server = build_server(args, reactor)
     port = reactor.listenTCP(args.port, RippledFactory(server), interface=args.host)
-    server.start(args.interval)
+    if args.interval > 0:
+        server.start(args.interval)
+    else:
+        while server.validate_next() is not None:
+            pass
     sys.stdout.write(
         f"fake rippled on ws://{args.host}:{port.getHost().port} "
         f"serving {server.context.validated_ledgers()}\n"

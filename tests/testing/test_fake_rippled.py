@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.testing._fake_errors import RpcError
@@ -492,3 +492,37 @@ class LedgerFileTests(SynchronousTestCase):
             _ask(server, command="server_info")["result"]["info"]["complete_ledgers"], "12"
         )
         self.assertIsNone(server.validate_next())
+
+
+class ForgeModeTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        try:
+            import clio_twisted.testing.forge  # noqa: F401
+        except ImportError as e:
+            raise SkipTest("clio_twisted.testing.forge not available") from e
+
+    def test_forged_ledgers_served(self) -> None:
+        """--forge serves mainnet 38129 then exactly COUNT forged successors, hash-consistent."""
+        from clio_twisted.protocol.shamap import SHAMap
+
+        server = build_server(make_parser().parse_args(["--forge", "3", "--seed", "5"]), Clock())
+        self.assertEqual(server.chain.last, 38129)
+        protocol = _FakeProtocol()
+        _ask(server, protocol, command="subscribe", streams=["ledger"])
+        for _ in range(4):
+            server.validate_next()
+        self.assertEqual([m["ledger_index"] for m in protocol.sent], [38130, 38131, 38132])
+        self.assertEqual(server.context.validated_ledgers(), "38129-38132")
+        state, _ = server.chain.page(None, 38132, 10**9)
+        ledger = server.chain.ledger(38132)
+        assert ledger is not None
+        self.assertEqual(SHAMap(state).root_hash(), ledger.header.account_hash)
+        answer = _ask(
+            server,
+            command="ledger",
+            ledger_index=38132,
+            binary=True,
+            transactions=True,
+            expand=True,
+        )
+        self.assertEqual(len(answer["result"]["ledger"]["transactions"]), len(ledger.transactions))
