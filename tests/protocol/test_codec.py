@@ -327,3 +327,50 @@ class AccountRuleTests(SynchronousTestCase):
             decode(encode({"Account": "rrrrrrrrrrrrrrrrrrrrrhoLvTp"})),
             {"Account": "rrrrrrrrrrrrrrrrrrrrrhoLvTp"},
         )
+
+
+_json_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(max_size=50), st.floats()
+)
+_json = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_field_names = st.sampled_from(
+    [
+        "Account",
+        "Amount",
+        "Fee",
+        "Flags",
+        "OwnerNode",
+        "MPTAmount",
+        "Domain",
+        "Paths",
+        "Memos",
+        "FinalFields",
+        "Asset",
+        "XChainBridge",
+        "Hashes",
+        "AssetsTotal",
+        "TransactionType",
+        "LedgerHash",
+        "BaseAsset",
+        "LoanScale",
+        "PermissionValue",
+    ]
+)
+
+
+class BadJsonFuzzTests(SynchronousTestCase):
+    @settings(max_examples=200, deadline=None)
+    @given(st.dictionaries(_field_names, _json, max_size=4))
+    def test_random_json_encodes_or_raises_codec_error(self, obj: dict[str, object]) -> None:
+        """Arbitrary JSON values in real field names encode or raise CodecError, nothing else."""
+        try:
+            blob = encode(obj)
+        except CodecError:
+            return
+        self.assertEqual(encode(decode(blob)), blob)
