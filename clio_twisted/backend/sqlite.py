@@ -31,6 +31,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
 from clio_twisted.backend._threads import PoolLike, ThreadRunner
+from clio_twisted.backend.errors import SchemaMissing
 from clio_twisted.backend.interface import (
     NFT,
     IBackend,
@@ -50,10 +51,6 @@ from clio_twisted.backend.nft_ids import nft_issuer, nft_taxon
 T = TypeVar("T")
 
 _MAX_U32 = 0xFFFFFFFF
-
-
-class SchemaMissing(RuntimeError):
-    """A read-only server was pointed at a file with no clio-twisted schema."""
 
 
 def _schema() -> str:
@@ -122,6 +119,9 @@ class SqliteBackend:
             if found is None:
                 raise SchemaMissing(f"{self.path} has no clio-twisted schema")
             return
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
         conn = self._connect()
         conn.execute("PRAGMA journal_mode = WAL")
         conn.executescript(_schema())

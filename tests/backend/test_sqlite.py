@@ -15,8 +15,9 @@ from twisted.internet.defer import Deferred
 from twisted.python.threadpool import ThreadPool
 from twisted.trial.unittest import SynchronousTestCase
 
+from clio_twisted.backend.errors import SchemaMissing
 from clio_twisted.backend.interface import IBackend, LedgerRange, WriteConflict
-from clio_twisted.backend.sqlite import SchemaMissing, SqliteBackend
+from clio_twisted.backend.sqlite import SqliteBackend
 from tests.backend.builders import BASE_SEQUENCE as S
 from tests.backend.builders import Chain, key, put
 from tests.backend.contract import BackendContract
