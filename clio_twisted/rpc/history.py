@@ -108,13 +108,26 @@ async def resolve_range(ctx: Context, inp: HistoryInput) -> tuple[int, int]:
 Fetch = Callable[[int, bool, TxCursor | None, int, int], Awaitable[TransactionsPage]]
 
 
-async def history_page(ctx: Context, inp: HistoryInput, fetch: Fetch) -> JsonDict:
-    """``ledger_index_min``, ``ledger_index_max``, ``limit``, ``marker``?, ``transactions`` of one page."""
-    low, high = await resolve_range(ctx, inp)
-    page_size = inp.limit if 0 < inp.limit <= DEFAULT_PAGE else DEFAULT_PAGE
+async def history_page(
+    ctx: Context,
+    inp: HistoryInput,
+    fetch: Fetch,
+    *,
+    bounds: tuple[int, int] | None = None,
+    page_size: int | None = None,
+    exact_marker: bool = True,
+) -> JsonDict:
+    """``ledger_index_min``, ``ledger_index_max``, ``limit``, ``marker``?, ``transactions`` of one page.
+
+    ``bounds`` (already resolved) and ``page_size`` default to rippled's rules;
+    ``exact_marker`` is rippled's "a marker must name a row of this history".
+    """
+    low, high = bounds if bounds is not None else await resolve_range(ctx, inp)
+    if page_size is None:
+        page_size = inp.limit if 0 < inp.limit <= DEFAULT_PAGE else DEFAULT_PAGE
     page = await fetch(page_size, inp.forward, inp.marker, low, high)
     records, cursor = page.transactions, page.cursor
-    if inp.marker is not None and records:
+    if exact_marker and inp.marker is not None and records:
         first = TxCursor(records[0].ledger_sequence, records[0].transaction_index)
         if first != inp.marker:
             records, cursor = [], None
