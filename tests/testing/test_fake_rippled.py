@@ -11,14 +11,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.task import Clock
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.testing._fake_errors import RpcError
 from clio_twisted.testing.chain import Chain, ChainLedger
 from clio_twisted.testing.fake_rippled import (
     FakeRippled,
+    RippledFactory,
     build_server,
     load_ledger_file,
     make_parser,
@@ -526,3 +529,54 @@ class ForgeModeTests(SynchronousTestCase):
             expand=True,
         )
         self.assertEqual(len(answer["result"]["ledger"]["transactions"]), len(ledger.transactions))
+
+
+class _Client(WebSocketClientProtocol):
+    """A bare autobahn client that hands its messages and its close to the test."""
+
+    def onOpen(self) -> None:  # noqa: N802 - autobahn's name
+        self.factory.opened.callback(self)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
+        self.factory.messages.append(json.loads(payload))
+        if self.factory.waiting is not None:
+            waiting, self.factory.waiting = self.factory.waiting, None
+            waiting.callback(None)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
+        self.factory.closed.callback(code)
+
+
+class InProcessSocketTests(TestCase):
+    """The real protocol and factory on a 127.0.0.1 socket, in this process."""
+
+    timeout = 10
+
+    async def _connect(self) -> tuple[FakeRippled, Any, WebSocketClientFactory]:
+        from twisted.internet import reactor
+
+        server = _server(start=100, clock=Clock())
+        port = reactor.listenTCP(0, RippledFactory(server), interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        url = f"ws://127.0.0.1:{port.getHost().port}"
+        factory = WebSocketClientFactory(url)
+        factory.protocol = _Client
+        factory.opened, factory.closed, factory.waiting = Deferred(), Deferred(), None
+        factory.messages = []
+        connector = reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
+        self.addCleanup(connector.disconnect)
+        client = await factory.opened
+        return server, client, factory
+
+    @inlineCallbacks
+    def test_answer_then_drop(self) -> Any:
+        """A request over the socket is answered; drop_all_connections closes the socket."""
+        server, client, factory = yield Deferred.fromCoroutine(self._connect())
+        factory.waiting = Deferred()
+        client.sendMessage(json.dumps({"id": 1, "command": "ledger_closed"}).encode())
+        yield factory.waiting
+        self.assertEqual(factory.messages[0]["result"]["ledger_index"], 100)
+        self.assertEqual(len(server.connections), 1)
+        server.drop_all_connections()
+        yield factory.closed
+        self.assertEqual(len(server.connections), 0)
