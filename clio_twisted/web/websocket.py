@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import txaio
+import txaio.tx
+
 from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionRequest
 from twisted.internet.defer import CancelledError, Deferred
@@ -119,6 +122,13 @@ class ClioWebSocketFactory(WebSocketServerFactory):
         auto_ping_interval: float = 30.0,
     ) -> None:
         super().__init__(reactor=reactor)
+        # Autobahn's timers (handshake, ping, close) go through txaio's global
+        # loop; bind them to the injected reactor instead.
+        txaio_config = txaio._Config()
+        txaio_config.loop = reactor  # type: ignore[assignment]
+        self._batched_timer = txaio.tx._TxApi(txaio_config).make_batched_timer(
+            bucket_seconds=0.2, chunk_size=1000
+        )
         self.dispatcher = dispatcher
         self.dos_guard = dos_guard
         self.admin = admin
