@@ -7,8 +7,15 @@ from typing import Any
 from clio_twisted.backend.interface import IBackend
 
 
-def create_backend(reactor: Any, kind: str, settings: Any, read_only: bool = False) -> IBackend:
+def create_backend(
+    reactor: Any, kind: Any = None, settings: Any = None, read_only: bool = False
+) -> IBackend:
     """The backend named by ``database.type``, not yet started.
+
+    Two call forms: ``create_backend(reactor, kind, settings, read_only)``, and
+    ``create_backend(clio_config, reactor)`` with the whole config (its
+    ``database.type``, ``database.sqlite``/``database.cassandra`` and
+    ``read_only``), which is how the tap calls it.
 
     Args:
         reactor: provides IReactorFromThreads and IReactorTime (the running reactor).
@@ -21,6 +28,12 @@ def create_backend(reactor: Any, kind: str, settings: Any, read_only: bool = Fal
     Raises:
         ValueError: for an unknown kind.
     """
+    if hasattr(reactor, "database") and kind is not None:
+        config, reactor = reactor, kind
+        database = config.database
+        kind = database.type
+        settings = getattr(database, kind)
+        read_only = bool(getattr(config, "read_only", False))
     if kind == "sqlite":
         from clio_twisted.backend.sqlite import SqliteBackend
 

@@ -80,3 +80,27 @@ class FactoryTests(SynchronousTestCase):
         """An unknown database type is a ValueError naming it."""
         e = self.assertRaises(ValueError, create_backend, Clock(), "postgres", None)
         self.assertIn("postgres", str(e))
+
+    def test_whole_config_form(self) -> None:
+        """create_backend(config, reactor) reads database.type, its section and read_only."""
+
+        @frozen
+        class Database:
+            type: str
+            sqlite: SqliteSection
+            cassandra: CassandraSection
+
+        @frozen
+        class Config:
+            database: Database
+            read_only: bool
+
+        path = os.path.join(self.mktemp(), "c.sqlite3")
+        config = Config(Database("sqlite", SqliteSection(path), CassandraSection()), True)
+        backend = create_backend(config, Clock())
+        assert isinstance(backend, SqliteBackend)
+        self.assertEqual((backend.path, backend.read_only), (path, True))
+        config = Config(Database("cassandra", SqliteSection(path), CassandraSection()), False)
+        cassandra = create_backend(config, Clock())
+        assert isinstance(cassandra, CassandraBackend)
+        self.assertEqual(cassandra.settings.keyspace, "mainnet")
