@@ -156,3 +156,25 @@ class BookChangesTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded ledger's book changes equal rippled's."""
         self.assertGreater(self._check(lambda label: True), 250)
+
+
+class FeatureTests(_Conformance):
+    method = "feature"
+
+    def test_errors(self) -> None:
+        """Unknown and unsupported amendments are badFeature, as rippled answers."""
+        self.assertEqual(self._check(lambda label: True), 2)
+
+    def test_full_list(self) -> None:
+        """The whole list equals rippled's, without the admin-only ``vetoed``."""
+        import gzip
+        import json
+
+        from tests.rpc.corpus import DATA
+
+        with gzip.open(DATA / "feature_all.json.gz", "rt") as f:
+            expected = json.load(f)["result"]["features"]
+        for entry in expected.values():
+            entry.pop("vetoed", None)
+        ours = call(_handler("feature"), {"ledger_index": 270}, 1)
+        self.assertEqual(ours["features"], expected)
