@@ -27,7 +27,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from clio_twisted.rpc.dispatch import Caller, Dispatcher
-from clio_twisted.rpc.envelope import answer_ws, ws_bad_syntax, ws_error
+from clio_twisted.rpc.envelope import answer_ws, dumps, ws_bad_syntax, ws_error
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard, charge_response
@@ -70,7 +70,8 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
                 self.send_json(ws_bad_syntax())
                 return
             if not guard.request(self.client_ip):
-                self.send_json(ws_error(RPCError(RippledError.slowDown), payload))
+                # as Clio: the refusal itself is not charged (no "load" warning on it)
+                self.send_json(ws_error(RPCError(RippledError.slowDown), payload), charge=False)
                 return
             caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
             d = Deferred.fromCoroutine(answer_ws(self.factory.dispatcher, payload, caller))
@@ -90,11 +91,14 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
             return
         self._log.failure("answering a WebSocket message failed", failure)
 
-    def send_json(self, body: dict[str, Any]) -> None:
+    def send_json(self, body: dict[str, Any], charge: bool = True) -> None:
         """Send one answer or stream message, counting its bytes against the DOS guard."""
         if self.state != WebSocketServerProtocol.STATE_OPEN:
             return
-        data = charge_response(self.factory.dos_guard, self.client_ip, body)
+        if charge:
+            data = charge_response(self.factory.dos_guard, self.client_ip, body)
+        else:
+            data = dumps(body)
         self.sendMessage(data, isBinary=False)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
@@ -139,6 +143,8 @@ class ClioWebSocketFactory(WebSocketServerFactory):
             maxFramePayloadSize=max_message_size,
             # invalid UTF-8 gets a badSyntax answer (from the JSON parser), not a dropped connection
             utf8validateIncoming=False,
+            # too-big messages get a close frame with 1009, not a silent drop
+            failByDrop=False,
             autoPingInterval=auto_ping_interval,
             autoPingTimeout=auto_ping_interval,
         )

@@ -1,0 +1,186 @@
+"""The WebSocket API: flat envelope, id/api_version echo, bad frames, size limit, DOS guard."""
+
+from __future__ import annotations
+
+import struct
+
+import orjson
+
+from twisted.internet.error import ConnectionDone
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.rpc.helpers import NOW, store_ledgers
+from tests.web.helpers import make_server, ws_connect
+
+CLIO_WARNING = {
+    "id": 2001,
+    "message": "This is a clio server. clio only serves validated data. If you want to talk to "
+    "rippled, include 'ledger_index':'current' in your request",
+}
+BAD_SYNTAX = {
+    "error": "badSyntax",
+    "error_code": 1,
+    "error_message": "Syntax error.",
+    "status": "error",
+    "type": "response",
+}
+
+
+class WebSocketTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.server = make_server()
+        store_ledgers(self.server.backend, 3, 10, NOW - 1)
+        self.client = ws_connect(self.server)
+
+    def ask(self, message: bytes) -> bytes:
+        replies = self.client.send_text(message)
+        self.assertEqual(len(replies), 1)
+        return replies[0]
+
+    def test_handshake_upgrades(self) -> None:
+        """The upgrade on / is answered 101 by Autobahn."""
+        self.assertTrue(self.client.handshake_response.startswith(b"HTTP/1.1 101 "))
+
+    def test_success_is_flat_with_id_and_api_version(self) -> None:
+        """A success: result, id, api_version, status, type, warnings, in Clio's order."""
+        reply = self.ask(b'{"command": "ledger_range", "id": "a1", "api_version": 2}')
+        self.assertEqual(
+            reply,
+            orjson.dumps(
+                {
+                    "result": {"ledger_index_min": 3, "ledger_index_max": 10},
+                    "id": "a1",
+                    "api_version": 2,
+                    "status": "success",
+                    "type": "response",
+                    "warnings": [CLIO_WARNING],
+                }
+            ),
+        )
+
+    def test_method_works_like_command(self) -> None:
+        """'method' may name the command instead of 'command'; no id means none echoed."""
+        reply = orjson.loads(self.ask(b'{"method": "ping"}'))
+        self.assertEqual(reply["result"], {})
+        self.assertNotIn("id", reply)
+
+    def test_error_is_flat_with_request(self) -> None:
+        """An error: the error fields at top level, id, request echo and warnings."""
+        reply = self.ask(b'{"command": "nope", "id": 5}')
+        self.assertEqual(
+            reply,
+            orjson.dumps(
+                {
+                    "error": "unknownCmd",
+                    "error_code": 32,
+                    "error_message": "Unknown method.",
+                    "status": "error",
+                    "type": "response",
+                    "id": 5,
+                    "request": {"command": "nope", "id": 5},
+                    "warnings": [CLIO_WARNING],
+                }
+            ),
+        )
+
+    def test_missing_or_ambiguous_command(self) -> None:
+        """No command, a non-string one, or both command and method: missingCommand, echoing the request."""
+        for message in (
+            b'{"id": 1}',
+            b'{"command": 5, "id": 1}',
+            b'{"command": "ping", "method": "ping", "id": 1}',
+        ):
+            reply = orjson.loads(self.ask(message))
+            self.assertEqual(reply["error"], "missingCommand")
+            self.assertEqual(reply["error_code"], 6001)
+            self.assertEqual(
+                reply["error_message"], "Method/Command is not specified or is not a string."
+            )
+            self.assertEqual(reply["id"], 1)
+            self.assertEqual(reply["request"], orjson.loads(message))
+            self.assertNotIn("warnings", reply)
+
+    def test_invalid_api_version(self) -> None:
+        """A bad api_version: invalid_API_version with Clio's message, id and api_version echoed."""
+        reply = orjson.loads(self.ask(b'{"command": "ping", "id": 2, "api_version": 9}'))
+        self.assertEqual(reply["error"], "invalid_API_version")
+        self.assertEqual(reply["error_code"], 6000)
+        self.assertEqual(
+            reply["error_message"], "Requested API version is higher than maximum supported (2)"
+        )
+        self.assertEqual((reply["id"], reply["api_version"]), (2, 9))
+
+    def test_not_json_is_bad_syntax_and_stays_open(self) -> None:
+        """Text that is not a JSON object gets a bare badSyntax; the connection keeps serving."""
+        for message in (b"{", b"[1]", b'"x"', b"\xff\xfe"):
+            self.assertEqual(self.ask(message), orjson.dumps(BAD_SYNTAX))
+        self.assertEqual(orjson.loads(self.ask(b'{"command": "ping"}'))["status"], "success")
+
+    def test_binary_frame_is_bad_syntax(self) -> None:
+        """A binary frame gets badSyntax, and the connection stays open."""
+        frames = self.client.send(b'{"command": "ping"}', opcode=2)
+        self.assertEqual(frames, [(1, orjson.dumps(BAD_SYNTAX))])
+        self.assertEqual(orjson.loads(self.ask(b'{"command": "ping"}'))["status"], "success")
+
+    def test_oversized_message_closes_with_1009(self) -> None:
+        """A message over server.max_ws_message_size closes the connection with code 1009."""
+        server = make_server({"server": {"max_ws_message_size": 1024}})
+        client = ws_connect(server)
+        frames = client.send(b'{"command": "ping", "pad": "' + b"x" * 2000 + b'"}')
+        self.assertEqual(frames[-1][0], 8)  # close
+        self.assertEqual(struct.unpack("!H", frames[-1][1][:2])[0], 1009)
+
+    def test_not_ready_is_flat_without_warnings(self) -> None:
+        """Before any ledger: a flat notReady with id, api_version and request, no warnings."""
+        server = make_server()
+        client = ws_connect(server)
+        reply = client.send_text(b'{"command": "ledger_range", "id": 3, "api_version": 1}')[0]
+        self.assertEqual(
+            reply,
+            orjson.dumps(
+                {
+                    "error": "notReady",
+                    "error_code": 13,
+                    "error_message": "Not ready to handle this request.",
+                    "status": "error",
+                    "type": "response",
+                    "id": 3,
+                    "api_version": 1,
+                    "request": {"command": "ledger_range", "id": 3, "api_version": 1},
+                }
+            ),
+        )
+
+    def test_slow_down_over_request_budget(self) -> None:
+        """Over max_requests per sweep: a slowDown error echoing id and request; open; the sweep restores."""
+        server = make_server({"dos_guard": {"max_requests": 2}})
+        store_ledgers(server.backend, 3, 10, NOW - 1)
+        client = ws_connect(server, ip="198.51.100.1")
+        for _ in range(2):
+            self.assertIn(b'"success"', client.send_text(b'{"command": "ping"}')[0])
+        reply = orjson.loads(client.send_text(b'{"command": "ping", "id": 9}')[0])
+        self.assertEqual(
+            reply,
+            {
+                "error": "slowDown",
+                "error_code": 10,
+                "error_message": "You are placing too much load on the server.",
+                "status": "error",
+                "type": "response",
+                "id": 9,
+                "request": {"command": "ping", "id": 9},
+            },
+        )
+        server.guard.start()
+        server.clock.advance(1.0)
+        self.assertIn(b'"success"', client.send_text(b'{"command": "ping"}')[0])
+        server.guard.stop()
+
+    def test_connection_counted_until_closed(self) -> None:
+        """A WebSocket counts as one connection of its IP until it closes."""
+        server = make_server()
+        client = ws_connect(server, ip="198.51.100.2")
+        self.assertEqual(server.guard.connections("198.51.100.2"), 1)
+        client.protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(server.guard.connections("198.51.100.2"), 0)
