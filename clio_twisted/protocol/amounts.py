@@ -58,6 +58,49 @@ def decimal_text(negative: bool, mantissa: int, exponent: int) -> str:
     return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
 
 
+# rippled 3.1's Number: a 19-digit mantissa (range log 18).  A mantissa above
+# 2**63 - 1 does not fit the signed 64-bit field, so it is written divided by ten.
+NUMBER_MIN_MANTISSA = 10**18
+NUMBER_MAX_MANTISSA = 10**19 - 1
+_NUMBER_LOG = 18
+
+
+def number_text(mantissa: int, exponent: int) -> str:
+    """rippled's ``to_string(Number)`` of a serialized Number (mantissa, exponent).
+
+    The mantissa is first brought to 19 digits as rippled does on reading;
+    exponents outside [-28, -8] (other than 0) print as ``<mantissa>e<exp>``
+    with the mantissa's trailing zeros removed, others in plain decimal.
+    """
+    if mantissa == 0:
+        return "0"
+    negative = mantissa < 0
+    m = -mantissa if negative else mantissa
+    while m < NUMBER_MIN_MANTISSA:
+        m *= 10
+        exponent -= 1
+    if exponent != 0 and (exponent < -(_NUMBER_LOG + 10) or exponent > -(_NUMBER_LOG - 10)):
+        while m % 10 == 0:
+            m //= 10
+            exponent += 1
+        return f"{'-' if negative else ''}{m}e{exponent}"
+    return _plain(negative, m, exponent)
+
+
+def _plain(negative: bool, mantissa: int, exponent: int) -> str:
+    sign = "-" if negative else ""
+    if exponent >= 0:
+        return f"{sign}{mantissa * 10**exponent}"
+    digits = str(mantissa)
+    point = len(digits) + exponent
+    if point > 0:
+        whole, frac = digits[:point], digits[point:]
+    else:
+        whole, frac = "0", "0" * (-point) + digits
+    frac = frac.rstrip("0")
+    return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+
+
 @lru_cache(maxsize=16384)
 def iou_value_text(raw: bytes) -> str:
     """The ``value`` string of the 8 amount bytes of an IOU amount."""

@@ -28,9 +28,9 @@ from clio_twisted.protocol.amounts import (
     AmountError,
     currency_bytes,
     currency_text,
-    decimal_text,
     iou_value_bytes,
     iou_value_text,
+    number_text,
     parse_decimal,
 )
 from clio_twisted.protocol.definitions import (
@@ -214,7 +214,7 @@ def _dec_amount(data: bytes, pos: int) -> tuple[Any, int]:
 
 def _dec_number(data: bytes, pos: int) -> tuple[Any, int]:
     mantissa, exponent = _NUMBER.unpack_from(data, pos)
-    return decimal_text(mantissa < 0, abs(mantissa), exponent), pos + 12
+    return number_text(mantissa, exponent), pos + 12
 
 
 def _dec_vector256(data: bytes, pos: int) -> tuple[Any, int]:
@@ -393,7 +393,8 @@ def _enc_number(value: Any) -> bytes:
     return _NUMBER.pack(-mantissa if negative else mantissa, exponent)
 
 
-# rippled 3.1's Number keeps a 19-digit mantissa in [10**18, 2**63 - 1].
+# rippled 3.1's Number keeps a 19-digit mantissa; one above 2**63 - 1 is
+# serialized divided by ten (18 digits), see amounts.number_text.
 _NUMBER_MIN = 10**18
 _NUMBER_MAX = 2**63 - 1
 

@@ -89,6 +89,22 @@ class AmountRuleTests(SynchronousTestCase):
             amount = {"currency": cur, "issuer": BOB, "value": "5"}
             self.assertEqual(_round({"Amount": amount})["Amount"]["currency"], want)
 
+    def test_number_text_rules(self) -> None:
+        """Number prints plain for exponents -28..-8 (19-digit mantissa), else stripped scientific."""
+        for mantissa, exponent, want in [
+            (5 * 10**18, -12, "5000000"),
+            (10**18, 2, "1e20"),
+            (-15 * 10**17, -18, "-1.5"),
+            (1234567890123456789, -28, "0.0000000001234567890123456789"),
+            (10**18, -29, "1e-11"),
+            (0, -(2**31), "0"),
+            # above 2**63 - 1 the mantissa is stored divided by ten
+            (999999999999999900, 78, "9999999999999999e80"),
+        ]:
+            blob = b"\x91" + struct.pack(">qi", mantissa, exponent)
+            self.assertEqual(decode(blob), {"Number": want}, (mantissa, exponent))
+            self.assertEqual(encode({"Number": want}), blob)
+
     def test_number_nineteen_digit_mantissa(self) -> None:
         """rippled 3.1's Number serialises a 19-digit mantissa; JSON is plain decimal."""
         blob = encode({"AssetsTotal": "5000000"})
