@@ -20,6 +20,7 @@ from typing import Any
 
 from attrs import evolve, frozen
 
+from twisted.internet.defer import CancelledError
 from twisted.logger import Logger
 
 from clio_twisted.backend.interface import DatabaseTimeout, IBackend, LedgerRange, TooBusy
@@ -94,6 +95,8 @@ class Dispatcher:
             stored = await self.backend.fetch_ledger_range()
         except (TooBusy, DatabaseTimeout):
             return Outcome(error=RPCError(RippledError.tooBusy))
+        except CancelledError:
+            raise
         except Exception:
             self.log.failure("reading the ledger range failed")
             return Outcome(error=RPCError(RippledError.internal))
@@ -131,6 +134,8 @@ class Dispatcher:
             return Outcome(
                 error=RPCError(RippledError.tooBusy), warnings=await self._warnings(ctx, stored)
             )
+        except CancelledError:
+            raise  # the client went away, or shutdown's grace period ran out
         except Exception:
             self.log.failure("handler {method} failed", method=method)
             return Outcome(

@@ -32,6 +32,8 @@ from typing import Any
 import orjson
 from attrs import frozen
 
+from twisted.internet.defer import CancelledError
+
 from clio_twisted.config import ApiVersionConfig
 from clio_twisted.rpc.dispatch import Caller, Dispatcher, Outcome
 from clio_twisted.rpc.errors import RippledError, RPCError
@@ -153,6 +155,8 @@ async def answer_http(dispatcher: Dispatcher, body: bytes, caller: Caller) -> Ht
             return HttpAnswer(400, text=TEXT_INVALID_API_VERSION)
         outcome = await dispatcher.execute(method, params[0], version, caller)
         return HttpAnswer(200, json=_http_outcome(outcome, request))
+    except CancelledError:
+        raise
     except Exception:
         dispatcher.log.failure("answering an HTTP request failed")
         internal = RPCError(RippledError.internal)
@@ -211,6 +215,8 @@ async def answer_ws(dispatcher: Dispatcher, message: bytes, caller: Caller) -> J
             return compose_error(e, request, ws=True)
         outcome = await dispatcher.execute(method, request, version, caller)
         return _ws_outcome(outcome, request)
+    except CancelledError:
+        raise
     except Exception:
         dispatcher.log.failure("answering a WebSocket request failed")
         return compose_error(RPCError(RippledError.internal), request, ws=True)

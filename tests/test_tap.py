@@ -1,0 +1,156 @@
+"""Options and assembly: build_service on a fake reactor, ordered start, graceful stop."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import SynchronousTestCase
+
+from clio_twisted.config import config_from_dict
+from clio_twisted.rpc.context import Context, Handler, JsonDict, NoInput, parse_nothing
+from clio_twisted.service import ClioService, sd_notify
+from clio_twisted.tap import Options, build_service
+from tests.fakes.backend import InMemoryBackend
+from tests.web.helpers import connect, parse_response, post_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class OptionsTests(SynchronousTestCase):
+    def test_good_config(self) -> None:
+        """--config PATH loads and validates the file."""
+        options = Options()
+        options.parseOptions(["--config", str(ROOT / "etc" / "demo.json")])
+        assert options.clio_config is not None
+        self.assertEqual(options.clio_config.server.port, 51233)
+
+    def test_bad_config_is_one_line_and_exit_1(self) -> None:
+        """A bad file prints one line naming the key and exits 1 (no usage dump, no traceback)."""
+        path = Path(self.mktemp())
+        path.write_text('{"dos_guard": {"max_requests": "many"}}')
+        err = io.StringIO()
+        with self.assertRaises(SystemExit) as caught:
+            Options(stderr=err).parseOptions(["-c", str(path)])
+        self.assertEqual(caught.exception.code, 1)
+        self.assertEqual(
+            err.getvalue(),
+            f'clio-twisted: config error: dos_guard.max_requests: expected an integer, got "many" (in {path})\n',
+        )
+
+    def test_help_documents_config(self) -> None:
+        """--help text names the --config option and the default locations."""
+        text = str(Options())
+        self.assertIn("--config", text)
+        self.assertIn("/etc/clio-twisted/config.json", text)
+
+
+class BuildServiceTests(SynchronousTestCase):
+    def build(
+        self, raw: dict[str, Any] | None = None
+    ) -> tuple[ClioService, MemoryReactorClock, InMemoryBackend]:
+        reactor = MemoryReactorClock()
+        backend = InMemoryBackend()
+        config = config_from_dict(
+            raw or {"server": {"ip": "127.0.0.1", "port": 0}, "graceful_period": 5}
+        )
+        service = build_service(
+            config,
+            reactor,
+            backend_factory=lambda c, r: backend,
+            environ={},
+            install_log_observer=False,
+        )
+        return service, reactor, backend
+
+    def test_builds_without_io_and_starts_in_order(self) -> None:
+        """Building opens nothing; starting starts the backend, then listens, then is ready."""
+        service, reactor, backend = self.build()
+        self.assertEqual(reactor.tcpServers, [])
+        self.assertFalse(backend.started)
+        ready = service.when_ready()
+        service.startService()
+        self.assertTrue(backend.started)
+        self.assertEqual(len(reactor.tcpServers), 1)
+        port, _site, _backlog, interface = reactor.tcpServers[0]
+        self.assertEqual((port, interface), (0, "127.0.0.1"))
+        self.successResultOf(ready)
+        self.successResultOf(service.stopService())
+        self.assertFalse(backend.started)
+
+    def test_graceful_stop_waits_for_requests_in_flight(self) -> None:
+        """Stopping lets a request in flight finish before the backend stops."""
+        service, reactor, backend = self.build()
+        gate: Deferred[None] = Deferred()
+
+        async def slow(ctx: Context, inp: NoInput) -> JsonDict:
+            await gate
+            return {"done": True}
+
+        dispatcher = service.site.resource._dispatcher  # type: ignore[attr-defined]
+        dispatcher._handlers["slow"] = Handler(
+            "slow", parse_nothing, slow, needs_ledger_range=False
+        )
+        service.startService()
+        channel, transport = connect_site(service)
+        channel.dataReceived(post_bytes(b'{"method": "slow"}'))
+        stopping = service.stopService()
+        self.assertNoResult(stopping)
+        self.assertTrue(backend.started)
+        gate.callback(None)
+        self.assertIn(b'"done":true', parse_response(transport.value()).body)
+        self.successResultOf(stopping)
+        self.assertFalse(backend.started)
+
+    def test_grace_period_bounds_the_wait(self) -> None:
+        """A request still running after graceful_period is cancelled and shutdown completes."""
+        service, reactor, backend = self.build()
+        gate: Deferred[None] = Deferred()
+
+        async def stuck(ctx: Context, inp: NoInput) -> JsonDict:
+            await gate
+            return {}
+
+        dispatcher = service.site.resource._dispatcher  # type: ignore[attr-defined]
+        dispatcher._handlers["stuck"] = Handler(
+            "stuck", parse_nothing, stuck, needs_ledger_range=False
+        )
+        service.startService()
+        channel, _ = connect_site(service)
+        channel.dataReceived(post_bytes(b'{"method": "stuck"}'))
+        stopping = service.stopService()
+        reactor.advance(4.9)
+        self.assertNoResult(stopping)
+        reactor.advance(0.1)
+        self.successResultOf(stopping)
+        self.assertFalse(backend.started)
+
+    def test_failed_start_reports_and_stops(self) -> None:
+        """A backend that cannot start fails when_ready and asks the reactor to stop."""
+        service, reactor, backend = self.build()
+
+        async def broken() -> None:
+            raise OSError("disk on fire")
+
+        backend.start = broken  # type: ignore[method-assign]
+        ready = service.when_ready()
+        service.startService()
+        self.failureResultOf(ready, OSError)
+        self.assertEqual(len(self.flushLoggedErrors(OSError)), 1)
+        self.assertEqual(reactor.tcpServers, [])
+        reactor.advance(0)
+        self.assertTrue(reactor.hasStopped)
+
+    def test_sd_notify_without_socket(self) -> None:
+        """sd_notify does nothing (False) when NOTIFY_SOCKET is unset."""
+        self.assertFalse(sd_notify(b"READY=1", {}))
+
+
+def connect_site(service: ClioService) -> tuple[Any, Any]:
+    class _Server:
+        site = service.site
+
+    return connect(_Server, "127.0.0.1")  # type: ignore[arg-type]
