@@ -54,6 +54,12 @@ def other_blobs() -> list[str]:
 
 
 @cache
+def real_transactions() -> list[dict[str, Any]]:
+    """241 real transactions of ~60 types from public projects: byte-exact blobs and recorded JSON."""
+    return _load("real_transactions.json.gz")  # type: ignore[no-any-return]
+
+
+@cache
 def mainnet_json_transactions() -> list[dict[str, Any]]:
     """Transactions of two 2024 mainnet ledgers as rippled's JSON (no blobs)."""
     return _load("mainnet_json_transactions.json.gz")  # type: ignore[no-any-return]

@@ -150,6 +150,18 @@ def main(root: Path) -> None:
         other.append(t["tx_blob"])
         if t.get("meta_blob_check") == "ledger-tx-tree-match":
             other.append(t["meta_blob"])
+    real = []
+    for t in json.loads((root / "real-transactions" / "transactions.json").read_text())["records"]:
+        keep = {
+            k: t[k] for k in ("source", "tx_blob", "tx_json", "tx_fields_dropped_before_encoding")
+        }
+        if t.get("meta_blob_check") == "ledger-tx-tree-match" and isinstance(
+            t.get("meta_json"), dict
+        ):
+            keep["meta_blob"] = t["meta_blob"]
+            keep["meta_json"] = t["meta_json"]
+        real.append(keep)
+    _write("real_transactions.json.gz", real)
     page = json.loads((root / "ledgers" / "mainnet-35257519-ledger-data-page.json").read_text())
     other += [e["binary"] for e in page["entries"]]
     # Two 2024 mainnet ledgers as rippled's JSON (no blobs): JSON -> bytes -> JSON.
