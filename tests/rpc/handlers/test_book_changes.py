@@ -133,3 +133,19 @@ class NumberTextTests(SynchronousTestCase):
         self.assertEqual(number_text(Decimal("1e20")), "1000000000000000e5")
         self.assertEqual(number_text(Decimal("1e-30")), "1000000000000000e-45")
         self.assertEqual(number_text(1200000), "1200000")
+
+
+class HandlerTests(SynchronousTestCase):
+    def test_answer_and_errors(self) -> None:
+        """The handler answers a stored ledger's changes and the usual ledger errors."""
+        from clio_twisted.rpc.handlers import book_changes
+        from tests.rpc.corpus import call
+
+        answer = call(book_changes.HANDLER, {"ledger_index": 28}, 2)
+        self.assertEqual(answer["type"], "bookChanges")
+        self.assertEqual(answer["changes"][0]["volume_b"], "120")
+        self.assertEqual(call(book_changes.HANDLER, {"ledger_index": 999})["error"], "lgrNotFound")
+        self.assertEqual(
+            call(book_changes.HANDLER, {"ledger_index": "a"})["error_message"],
+            "ledgerIndexMalformed",
+        )
