@@ -1,0 +1,96 @@
+"""Request fields the account commands share, read as rippled reads them.
+
+rippled validates an account command in a fixed order: the ``account`` field's
+presence and type (``Missing field 'account'.`` / ``Invalid field 'account'.``)
+before anything else, then the ledger, and only then whether the string is an
+address. Errors found after the ledger was chosen carry that ledger's
+``ledger_hash``/``ledger_index``/``validated`` (:func:`ledger_fields`); errors
+found before do not. ``limit`` is read by :func:`read_limit` and clamped to a
+command's range (:class:`Tuning`) only for non-admin clients, as rippled does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+from clio_twisted.protocol.addresses import AddressError, decode_address
+from clio_twisted.protocol.ledger_header import LedgerHeader
+from clio_twisted.rpc.context import Context, JsonDict
+from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
+from clio_twisted.rpc.markers import is_integral
+
+
+@frozen
+class Tuning:
+    """A paged command's limit range (rippled's ``RPC::Tuning``): minimum, default, maximum."""
+
+    minimum: int
+    default: int
+    maximum: int
+
+
+ACCOUNT_LINES = Tuning(10, 200, 400)
+ACCOUNT_CHANNELS = Tuning(10, 200, 400)
+ACCOUNT_OBJECTS = Tuning(10, 200, 400)
+ACCOUNT_OFFERS = Tuning(10, 200, 400)
+ACCOUNT_NFTS = Tuning(20, 100, 400)
+BOOK_OFFERS = Tuning(0, 60, 100)
+NORIPPLE_CHECK = Tuning(10, 300, 400)
+NFT_OFFERS = Tuning(50, 250, 500)
+
+
+def ledger_fields(header: LedgerHeader) -> JsonDict:
+    """The fields rippled puts in every answer (and late error) about a chosen ledger."""
+    return {
+        "ledger_hash": header.hash.hex().upper(),
+        "ledger_index": header.sequence,
+        "validated": True,
+    }
+
+
+def account_text(params: JsonDict, name: str = "account") -> str:
+    """The raw ``account`` string; rippled's errors for a missing or non-string field."""
+    if name not in params:
+        raise missing_field(name)
+    value = params[name]
+    if not isinstance(value, str):
+        raise invalid_field(name)
+    return value
+
+
+def parse_account(text: str) -> bytes | None:
+    """The 20-byte id of a classic address, or None when ``text`` is not one."""
+    try:
+        return decode_address(text)
+    except AddressError:
+        return None
+
+
+def require_account(text: str, header: LedgerHeader | None = None) -> bytes:
+    """The account id of ``text``, else ``actMalformed`` (with the ledger's fields if one was chosen)."""
+    account = parse_account(text)
+    if account is None:
+        extra = ledger_fields(header) if header is not None else None
+        raise RPCError(RippledError.actMalformed, extra=extra)
+    return account
+
+
+def read_limit(params: JsonDict) -> int | None:
+    """``limit`` as given (None if absent); else ``Invalid field 'limit', not unsigned integer.``"""
+    if "limit" not in params:
+        return None
+    value: Any = params["limit"]
+    if not is_integral(value) or value < 0 or value > 0xFFFFFFFF:
+        raise invalid_field("limit", "not unsigned integer")
+    return int(value)
+
+
+def clamp_limit(ctx: Context, limit: int | None, tuning: Tuning) -> int:
+    """The limit a request gets: the default when absent, clamped for non-admin clients."""
+    if limit is None:
+        return tuning.default
+    if ctx.is_admin:
+        return limit
+    return max(tuning.minimum, min(tuning.maximum, limit))
