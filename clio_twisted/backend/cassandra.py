@@ -427,9 +427,15 @@ class CassandraBackend:
         return await self._gather(self.fetch_ledger_object(k, sequence) for k in keys)
 
     async def fetch_successor_key(self, key: bytes, sequence: int) -> bytes | None:
-        if key == FIRST_KEY or await self.fetch_ledger_object(key, sequence) is not None:
+        if key == FIRST_KEY:
             return await self._successor_of_live(key, sequence)
-        return await self._scan_successor(key, sequence)
+        # both reads at once: the link is only trusted if the key is live at the ledger
+        blob_, link = await self._gather(
+            [self.fetch_ledger_object(key, sequence), self._read_one("successor", key, sequence)]
+        )
+        if blob_ is None or link is None:
+            return await self._scan_successor(key, sequence)
+        return None if link[0] == LAST_KEY else link[0]
 
     async def _successor_of_live(self, key: bytes, sequence: int) -> bytes | None:
         row = await self._read_one("successor", key, sequence)

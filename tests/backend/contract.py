@@ -276,6 +276,19 @@ class BackendContract:
         self.assertIsNone(rest.cursor)
 
     @contract
+    async def test_ledger_page_from_a_deleted_key(self) -> None:
+        """A cursor that is no longer live (or never was) resumes at the next live key."""
+        chain = Chain()
+        await self.load(chain, [put(n) for n in range(10)], [delete(4), delete(5)])
+        live = chain.live_at(S + 1)
+        for gone in (key(4), key(5), key(77)):
+            page = await self.backend.fetch_ledger_page(gone, S + 1, 100)
+            self.assertEqual([o.key for o in page.objects], [k for k in live if k > gone])
+            self.assertIsNone(page.cursor)
+        page = await self.backend.fetch_ledger_page(None, S, 1000)
+        self.assertEqual(([o.key for o in page.objects], page.cursor), (chain.live_at(S), None))
+
+    @contract
     async def test_ledger_diff(self) -> None:
         """The diff of a ledger lists its created, modified and deleted objects in key order."""
         chain = Chain()
