@@ -178,3 +178,42 @@ class FeatureTests(_Conformance):
             entry.pop("vetoed", None)
         ours = call(_handler("feature"), {"ledger_index": 270}, 1)
         self.assertEqual(ours["features"], expected)
+
+
+class ThroughTheDispatcherTests(SynchronousTestCase):
+    """The handlers behind the real dispatcher and HTTP envelope (what clients see)."""
+
+    def _post(self, body: dict[str, Any]) -> Any:
+        import json
+
+        from twisted.internet.defer import Deferred, ensureDeferred
+
+        from clio_twisted.rpc.dispatch import Caller, Dispatcher
+        from clio_twisted.rpc.envelope import answer_http
+        from clio_twisted.rpc.handlers import load_handlers
+        from tests.rpc.corpus import corpus_context
+
+        dispatcher = Dispatcher(load_handlers(), corpus_context())
+        d: Deferred[Any] = ensureDeferred(
+            answer_http(dispatcher, json.dumps(body).encode(), Caller("127.0.0.1", False))
+        )
+        return self.successResultOf(d)
+
+    def test_success_and_error_envelopes(self) -> None:
+        """A tx answer is wrapped in result with status; a transaction_entry error keeps its bare token."""
+        ok = self._post({"method": "tx", "params": [{"transaction": _PAYMENT, "api_version": 2}]})
+        body = ok.json
+        self.assertEqual(body["result"]["status"], "success")
+        self.assertEqual(body["result"]["hash"], _PAYMENT)
+        bad = self._post(
+            {"method": "transaction_entry", "params": [{"tx_hash": "zz", "ledger_index": 3}]}
+        )
+        result = bad.json["result"]
+        self.assertEqual(
+            (result["error"], result["status"], result["ledger_index"]),
+            ("malformedRequest", "error", 3),
+        )
+        self.assertNotIn("error_code", result)
+
+
+_PAYMENT = "71D2488787BD596661A8A391D34DB2029494DD5DB6F860A9443FB961F5E73159"
