@@ -85,6 +85,7 @@ class TransactionFacts:
     record: TransactionRecord
     touched: tuple[bytes, ...]  # every key in AffectedNodes, in metadata order
     deleted: frozenset[bytes]
+    created: frozenset[bytes]
     accounts: frozenset[bytes]
     nfts: tuple[NFT, ...] = ()
     nft_ids: frozenset[bytes] = field(factory=frozenset)
@@ -210,11 +211,14 @@ def transaction_facts(
     tx_index = int(meta["TransactionIndex"])
     touched: list[bytes] = []
     deleted: set[bytes] = set()
+    created: set[bytes] = set()
     for kind, node in _nodes(meta):
         key = bytes.fromhex(node["LedgerIndex"])
         touched.append(key)
         if kind == "DeletedNode":
             deleted.add(key)
+        elif kind == "CreatedNode":
+            created.add(key)
     record = TransactionRecord(
         transaction_id(tx_blob), sequence, tx_index, close_time, tx_blob, meta_blob
     )
@@ -226,6 +230,7 @@ def transaction_facts(
         record=record,
         touched=tuple(touched),
         deleted=frozenset(deleted),
+        created=frozenset(created),
         accounts=frozenset(affected_accounts(meta)),
         nfts=tuple(nfts),
         nft_ids=frozenset(nft_ids),
@@ -247,13 +252,18 @@ class LedgerRows:
 
 
 def ledger_rows(facts: Sequence[TransactionFacts]) -> LedgerRows:
-    """Combine the transactions of one ledger; the last change of a key wins for ``deleted``."""
+    """Combine the transactions of one ledger; the last change of a key wins for ``deleted``.
+
+    An object created and deleted within the ledger (an offer crossed by a
+    later transaction, say) never existed before or after it: it is no change.
+    """
     account_rows: list[AccountTransactionRow] = []
     nft_rows: list[NFTTransactionRow] = []
     nfts: dict[bytes, NFT] = {}
     touched: set[bytes] = set()
     deleted: set[bytes] = set()
     holders: list[MPTHolderRow] = []
+    born: set[bytes] = set()  # keys whose first change in this ledger created them
     for f in sorted(facts, key=lambda f: f.record.transaction_index):
         r = f.record
         for account in sorted(f.accounts):
@@ -267,12 +277,17 @@ def ledger_rows(facts: Sequence[TransactionFacts]) -> LedgerRows:
         for nft in f.nfts:
             nfts[nft.token_id] = nft  # one row per token and ledger: its state at the end
         for key in f.touched:
+            if key not in touched and key in f.created:
+                born.add(key)
             touched.add(key)
             if key in f.deleted:
                 deleted.add(key)
             else:
                 deleted.discard(key)
         holders.extend(f.mpt_holders)
+    transient = born & deleted
+    touched -= transient
+    deleted -= transient
     return LedgerRows(
         transactions=[f.record for f in sorted(facts, key=lambda f: f.record.transaction_index)],
         account_transactions=account_rows,

@@ -179,3 +179,30 @@ class NFTTests(SynchronousTestCase):
         mptokens = [o for o in objects if entry_type(o.blob) == 0x7F]
         self.assertEqual(len(holders), len(mptokens))
         self.assertGreater(len(holders), 0)
+
+
+class TransientObjectTests(SynchronousTestCase):
+    def test_created_then_deleted_in_one_ledger_is_no_change(self) -> None:
+        """An object created by one transaction and deleted by a later one in the same ledger is not written."""
+        from clio_twisted.backend.interface import TransactionRecord
+        from clio_twisted.etl.extract import TransactionFacts
+
+        offer, account = b"\x01" * 32, b"\x02" * 32
+
+        def facts(index: int, touched: tuple[bytes, ...], created=(), deleted=()):  # type: ignore[no-untyped-def]
+            record = TransactionRecord(bytes([index]) * 32, 5, index, 0, b"", b"")
+            return TransactionFacts(
+                record, touched, frozenset(deleted), frozenset(created), frozenset()
+            )
+
+        rows = ledger_rows(
+            [
+                facts(0, (offer, account), created=(offer,)),
+                facts(1, (offer, account), deleted=(offer,)),
+            ]
+        )
+        self.assertEqual(rows.touched, {account})
+        self.assertEqual(rows.deleted, set())
+        # but an object that existed before and is deleted stays a deletion
+        rows = ledger_rows([facts(0, (offer,)), facts(1, (offer,), deleted=(offer,))])
+        self.assertEqual(rows.deleted, {offer})

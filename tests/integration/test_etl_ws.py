@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from twisted.internet import reactor as _reactor
@@ -23,19 +24,39 @@ from clio_twisted.etl.follower import EtlSettings
 from clio_twisted.etl.service import EtlService
 from clio_twisted.etl.status import Phase
 from clio_twisted.protocol.ledger_header import LedgerHeader
-from clio_twisted.testing.fake_rippled import FakeRippled, RippledFactory, replay_server
+from clio_twisted.testing.chain import Chain, ChainLedger
+from clio_twisted.testing.fake_rippled import (
+    FakeRippled,
+    ReplaySource,
+    RippledFactory,
+    replay_server,
+)
 
 reactor: Any = _reactor
 INTERVAL = 0.02
 START = 10
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+async def wait_for(
+    predicate: Callable[[], bool], timeout: float, what: str, *watched: EtlService
+) -> None:
     deadline = reactor.seconds() + timeout
     while not predicate():
+        for service in watched:
+            if service.status.phase is Phase.FAILED:
+                raise AssertionError(f"ETL failed waiting for {what}: {service.status.error}")
         if reactor.seconds() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await deferLater(reactor, 0.02, lambda: None)
+
+
+@cache
+def forged_chain() -> tuple[ChainLedger, list[ChainLedger]]:
+    """Mainnet ledger 38129 and 55 forged successors (made once per run)."""
+    from clio_twisted.testing.forge import Forge, load_fixture_ledger
+
+    forge = Forge(load_fixture_ledger(38129), seed=7)
+    return forge.start, [forge.next_ledger() for _ in range(55)]
 
 
 def first_loaded(service: EtlService) -> int:
@@ -116,6 +137,30 @@ class EtlOverWebSocketMixin:
             assert {o.key: o.blob or None for o in diff} == dict(ledger.changes), seq
 
     # -- scenarios ---------------------------------------------------------------------
+
+    def test_mainnet_38129_and_forged_successors(self) -> Deferred[None]:
+        """Mainnet 38129 then 55 forged ledgers (payments, offers, NFTs, ...): all stored as served."""
+
+        async def go() -> None:
+            start, forged = forged_chain()
+            chain = Chain()
+            chain.append(start)
+            fake = FakeRippled(chain, reactor, ReplaySource(forged))
+            listening = reactor.listenTCP(0, RippledFactory(fake), interface="127.0.0.1")
+            self.addCleanup(fake.stop)  # type: ignore[attr-defined]
+            self.addCleanup(listening.stopListening)  # type: ignore[attr-defined]
+            fake.start(INTERVAL)
+            last = forged[-1].sequence
+            service = await self.server(
+                [listening.getHost().port],
+                EtlSettings(start_sequence=start.sequence, finish_sequence=last, num_markers=4),
+            )
+            await wait_for(
+                lambda: service.status.phase is Phase.FINISHED, 60, f"ledger {last}", service
+            )
+            await self.check_store(service.backend, fake, start.sequence, last)  # type: ignore[attr-defined]
+
+        return Deferred.fromCoroutine(go())
 
     def test_ingests_and_matches_the_source(self) -> Deferred[None]:
         """Initial load then follow: every stored ledger and object equals the fake rippled's."""
