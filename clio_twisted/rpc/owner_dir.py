@@ -54,9 +54,17 @@ def start_hint(obj: JsonDict, account: bytes) -> int:
 
 
 def is_related(obj: JsonDict, account: bytes, key: bytes) -> bool:
-    """Whether a marker's object belongs to ``account`` (rippled's ``isRelatedToAccount``)."""
+    """Whether a marker's object belongs to ``account``.
+
+    rippled's ``isRelatedToAccount``, widened to the objects it forgets but
+    owner directories hold (an Oracle's or a PermissionedDomain's ``Owner``,
+    an MPTokenIssuance's ``Issuer``, a Credential's ``Subject``): rippled
+    refuses its own marker when a page ends on one of those, we resume.
+    """
     address = encode_account_id(account)
     kind = obj.get("LedgerEntryType")
+    if address in (obj.get("Owner"), obj.get("Issuer"), obj.get("Subject")):
+        return True
     if kind == "RippleState":
         return address in (obj["LowLimit"]["issuer"], obj["HighLimit"]["issuer"])
     if "Account" in obj:

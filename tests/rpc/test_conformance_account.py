@@ -88,3 +88,11 @@ class AccountInfoTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded account_info answer and error (v1 and v2, signer lists) equals rippled's."""
         self.assertGreater(self._check(), 90)
+
+
+class AccountLinesTests(_Conformance):
+    method = "account_lines"
+
+    def test_answers(self) -> None:
+        """Every recorded account_lines page, filter and error equals rippled's."""
+        self.assertGreater(self._check(), 55)

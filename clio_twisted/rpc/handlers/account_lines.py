@@ -1,0 +1,158 @@
+"""``account_lines``: an account's trust lines seen from its side, paged through its owner directory.
+
+As rippled: every object of the directory counts toward ``limit`` (so a page
+may hold fewer lines than the limit, or none, and still carry a marker); the
+marker is ``"<key>,<page>"`` of the last object counted; ``peer`` keeps the
+lines with one counterparty; ``ignore_default`` drops the lines whose reserve
+this account does not carry (left in their default state by it). Flags
+(``authorized``, ``no_ripple``, ``freeze``, ``deep_freeze`` and their peer
+twins, ``peer_authorized`` and ``<name>_peer``) appear only when set.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from clio_twisted.protocol import keylets
+from clio_twisted.protocol.addresses import encode_account_id
+from clio_twisted.protocol.codec import decode
+from clio_twisted.rpc.account_params import (
+    ACCOUNT_LINES,
+    account_text,
+    clamp_limit,
+    ledger_fields,
+    parse_account,
+    read_limit,
+    require_account,
+)
+from clio_twisted.rpc.context import Context, Handler, JsonDict
+from clio_twisted.rpc.errors import RippledError, RPCError
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.markers import as_bool
+from clio_twisted.rpc.owner_dir import (
+    check_marker,
+    dir_items,
+    dir_marker_json,
+    parse_dir_marker,
+    start_hint,
+)
+
+NAME = "account_lines"
+
+# (flag bit on the account's own side, on the peer's side, answer field)
+LOW_RESERVE, HIGH_RESERVE = 0x00010000, 0x00020000
+_FLAGS: tuple[tuple[int, int, str], ...] = (
+    (0x00040000, 0x00080000, "authorized"),
+    (0x00100000, 0x00200000, "no_ripple"),
+    (0x00400000, 0x00800000, "freeze"),
+    (0x02000000, 0x04000000, "deep_freeze"),
+)
+
+
+@frozen
+class Input:
+    account: str
+    ledger: LedgerSpec
+    peer: str | None
+    limit: int | None
+    marker: tuple[bytes, int] | None
+    ignore_default: bool
+
+
+def parse(params: JsonDict, api_version: int) -> Input:
+    text = account_text(params)
+    spec = parse_ledger_spec(params)
+    peer = params.get("peer")
+    return Input(
+        account=text,
+        ledger=spec,
+        peer=peer if isinstance(peer, str) and peer else None,
+        limit=read_limit(params),
+        marker=parse_dir_marker(params["marker"]) if "marker" in params else None,
+        ignore_default=as_bool(params.get("ignore_default", False)),
+    )
+
+
+def negate(value: str) -> str:
+    """An amount's text with its sign flipped (zero stays ``"0"``)."""
+    if value.startswith("-"):
+        return value[1:]
+    return value if value == "0" else "-" + value
+
+
+def line_json(state: JsonDict, address: str) -> JsonDict:
+    """One RippleState as ``account_lines`` shows it from ``address``'s side."""
+    low = state["LowLimit"]["issuer"] == address
+    mine, theirs = (
+        (state["LowLimit"], state["HighLimit"]) if low else (state["HighLimit"], state["LowLimit"])
+    )
+    balance = state["Balance"]["value"]
+    flags = int(state.get("Flags", 0))
+    side_in, side_out = (
+        ("LowQualityIn", "LowQualityOut") if low else ("HighQualityIn", "HighQualityOut")
+    )
+    out: JsonDict = {
+        "account": theirs["issuer"],
+        "balance": balance if low else negate(balance),
+        "currency": state["Balance"]["currency"],
+        "limit": mine["value"],
+        "limit_peer": theirs["value"],
+        "quality_in": int(state.get(side_in, 0)),
+        "quality_out": int(state.get(side_out, 0)),
+    }
+    for low_bit, high_bit, name in _FLAGS:
+        own, peer = (low_bit, high_bit) if low else (high_bit, low_bit)
+        if flags & own:
+            out[name] = True
+        if flags & peer:
+            out["peer_authorized" if name == "authorized" else f"{name}_peer"] = True
+    return dict(sorted(out.items()))
+
+
+async def process(ctx: Context, inp: Input) -> JsonDict:
+    header = await select_ledger(ctx, inp.ledger)
+    fields = ledger_fields(header)
+    account = require_account(inp.account, header)
+    seq = header.sequence
+    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
+        raise RPCError(RippledError.actNotFound)
+    peer = None
+    if inp.peer is not None:
+        peer = parse_account(inp.peer)
+        if peer is None:
+            raise RPCError(RippledError.actMalformed, extra=fields)
+    limit = clamp_limit(ctx, inp.limit, ACCOUNT_LINES)
+    if limit == 0:
+        raise RPCError(RippledError.invalidParams)
+    after, hint = inp.marker if inp.marker is not None else (None, 0)
+    if after is not None:
+        await check_marker(ctx, seq, account, after)
+    address = encode_account_id(account)
+    peer_address = None if peer is None else encode_account_id(peer)
+    lines: list[JsonDict] = []
+    count = 0
+    marker = None
+    async for key, blob in dir_items(ctx, seq, keylets.owner_dir(account), after, hint):
+        count += 1
+        if count > limit:
+            break
+        obj = decode(blob)
+        if count == limit:
+            marker = dir_marker_json(key, start_hint(obj, account))
+        if obj.get("LedgerEntryType") != "RippleState":
+            continue
+        if inp.ignore_default:
+            reserve = LOW_RESERVE if obj["LowLimit"]["issuer"] == address else HIGH_RESERVE
+            if not int(obj.get("Flags", 0)) & reserve:
+                continue
+        line = line_json(obj, address)
+        if peer_address is None or line["account"] == peer_address:
+            lines.append(line)
+    out: JsonDict = {"account": inp.account, **fields, "lines": lines}
+    if count > limit and marker is not None:
+        out["limit"] = limit
+        out["marker"] = marker
+    return out
+
+
+HANDLER = Handler(NAME, parse, process)
