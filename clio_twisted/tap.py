@@ -14,11 +14,13 @@ from typing import IO, Any
 from twisted.application.service import IService
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
+from twisted.web.iweb import IRequest
 
 import clio_twisted
 from clio_twisted.backend.interface import IBackend
 from clio_twisted.config import ClioConfig, ConfigError, default_config_path, load_config
 from clio_twisted.logging import make_observer
+from clio_twisted.metrics import Metrics
 from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.dispatch import Dispatcher
 from clio_twisted.rpc.handlers import load_handlers
@@ -26,7 +28,9 @@ from clio_twisted.service import ClioService
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard
 from clio_twisted.web.inflight import InFlight
-from clio_twisted.web.root import ApiSite, RootResource
+from clio_twisted.web.metrics import MetricsResource
+from clio_twisted.web.root import ApiSite, RootResource, peer_ip
+from clio_twisted.web.status_page import StatusPageResource, status_provider, wants_status_page
 from clio_twisted.web.websocket import ClioWebSocketFactory
 
 BackendFactory = Callable[[ClioConfig, Any], IBackend]
@@ -76,19 +80,11 @@ class Options(usage.Options):
 
 
 def default_backend_factory(config: ClioConfig, reactor: Any) -> IBackend:
-    """The backend the config asks for (the storage package's factory when present)."""
-    try:
-        from clio_twisted.backend import factory  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        factory = None
-    if factory is not None:
-        backend: IBackend = factory.create_backend(config, reactor)
-        return backend
-    if config.database.type == "sqlite":
-        from clio_twisted.backend.sqlite import SqliteBackend
+    """The backend ``database.type`` names (sqlite or cassandra), not yet started."""
+    from clio_twisted.backend.factory import create_backend
 
-        return SqliteBackend(reactor, config.database.sqlite.path, read_only=config.read_only)
-    raise ConfigError("the cassandra backend is not available in this build", ("database", "type"))
+    backend: IBackend = create_backend(config, reactor)
+    return backend
 
 
 class _EtlInfo:
@@ -125,12 +121,14 @@ def build_service(
     backend = backend_factory(config, reactor)
     parts = parts_factory(config, backend, reactor)
     etl = next((p for p in parts if hasattr(p, "status")), None)
+    metrics = Metrics(reactor)
     base = Context(
         backend=backend,
         clock=reactor,
         config=config,
         started_at=reactor.seconds(),
         etl=etl,
+        counters=metrics,
         info_sections=(_EtlInfo(etl),) if etl is not None else (),
     )
     dispatcher = Dispatcher(load_handlers(), base)
@@ -145,7 +143,34 @@ def build_service(
         reactor,
         max_message_size=config.server.max_ws_message_size,
     )
-    root = RootResource(dispatcher, dos_guard, admin, ws_factory, inflight)
+
+    def is_admin(request: IRequest) -> bool:
+        return admin.is_admin(peer_ip(request), request.getHeader(b"authorization"))
+
+    metrics_page = MetricsResource(
+        metrics.registry,
+        is_admin,
+        enabled=config.prometheus.enabled,
+        compress_reply=config.prometheus.compress_reply,
+    )
+    snapshot = status_provider(
+        metrics=metrics,
+        backend=backend,
+        clock=reactor,
+        etl_status=(lambda: etl.status.server_info(reactor.seconds())) if etl is not None else None,
+        started_at=base.started_at,
+    )
+    # The status page shows sources and load progress: admin only, like server_info's etl section.
+    status_page = StatusPageResource(snapshot, is_allowed=is_admin)
+    root = RootResource(
+        dispatcher,
+        dos_guard,
+        admin,
+        ws_factory,
+        inflight,
+        metrics=metrics_page,
+        status_page=(status_page, wants_status_page),
+    )
     site = ApiSite(root, dos_guard, config.server.max_request_size, reactor=reactor)
     endpoint = serverFromString(reactor, config.server.listen)
     return ClioService(

@@ -144,13 +144,49 @@ class BuildServiceTests(SynchronousTestCase):
         reactor.advance(0)
         self.assertTrue(reactor.hasStopped)
 
+    def test_metrics_count_requests_and_are_admin_only(self) -> None:
+        """Requests are counted under Clio's metric names; /metrics answers admin only."""
+        service, reactor, backend = self.build()
+        service.startService()
+        for body in (
+            b'{"method": "ping"}',
+            b'{"method": "no_such"}',
+            b'{"method": "ledger_range"}',
+        ):
+            channel, transport = connect_site(service)
+            channel.dataReceived(post_bytes(body))
+        channel, transport = connect_site(service)
+        channel.dataReceived(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        text = parse_response(transport.value()).body.decode()
+        self.assertIn('rpc_method_total_number{method="ping",status="finished"} 1.0', text)
+        self.assertIn('rpc_error_total_number{error_type="not_ready"} 2.0', text)
+        self.assertNotIn("no_such", text)
+        channel, transport = connect_site(service, "203.0.113.9")
+        channel.dataReceived(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(parse_response(transport.value()).status, 401)
+        self.successResultOf(service.stopService())
+
+    def test_status_page_for_admin_browser(self) -> None:
+        """A browser GET of / from an admin gets the status page; JSON-RPC still needs POST."""
+        service, reactor, backend = self.build()
+        service.startService()
+        channel, transport = connect_site(service)
+        channel.dataReceived(b"GET /?format=json HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = parse_response(transport.value())
+        self.assertEqual(response.status, 200)
+        self.assertIn(b'"ledger_range":null', response.body)
+        channel, transport = connect_site(service)
+        channel.dataReceived(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(parse_response(transport.value()).body, b"Expected a POST request")
+        self.successResultOf(service.stopService())
+
     def test_sd_notify_without_socket(self) -> None:
         """sd_notify does nothing (False) when NOTIFY_SOCKET is unset."""
         self.assertFalse(sd_notify(b"READY=1", {}))
 
 
-def connect_site(service: ClioService) -> tuple[Any, Any]:
+def connect_site(service: ClioService, ip: str = "127.0.0.1") -> tuple[Any, Any]:
     class _Server:
         site = service.site
 
-    return connect(_Server, "127.0.0.1")  # type: ignore[arg-type]
+    return connect(_Server, ip)  # type: ignore[arg-type]

@@ -91,6 +91,25 @@ class Dispatcher:
         self, method: str, params: JsonDict, api_version: int, caller: Caller
     ) -> Outcome:
         """Answer one command; never raises (every failure becomes an error outcome)."""
+        started = self.clock.seconds()
+        outcome = await self._execute(method, params, api_version, caller)
+        counters = self._base.counters
+        if counters is not None:
+            try:
+                _count(
+                    counters,
+                    method,
+                    method in self._handlers,
+                    outcome,
+                    self.clock.seconds() - started,
+                )
+            except Exception:
+                self.log.failure("counting a request failed")
+        return outcome
+
+    async def _execute(
+        self, method: str, params: JsonDict, api_version: int, caller: Caller
+    ) -> Outcome:
         try:
             stored = await self.backend.fetch_ledger_range()
         except (TooBusy, DatabaseTimeout):
@@ -172,3 +191,36 @@ class Dispatcher:
             header = LedgerHeader.from_bytes(blob)
             self._close_time = (stored.max_sequence, float(header.close_time + RIPPLE_EPOCH_UNIX))
         return self.clock.seconds() - self._close_time[1]
+
+
+# Clio's rpc_error_total_number{error_type} for the errors it counts by kind.
+_ERROR_KINDS = {
+    RippledError.notReady: "not_ready",
+    RippledError.tooBusy: "too_busy",
+    RippledError.unknownCmd: "unknown_command",
+    RippledError.internal: "internal_error",
+    RippledError.badSyntax: "bad_syntax",
+}
+
+
+def _count(counters: Any, method: str, known: bool, outcome: Outcome, seconds: float) -> None:
+    """Feed the counters provider (``clio_twisted.metrics.Metrics``) as Clio counts requests.
+
+    Only known command names become labels, so clients cannot grow the metric set.
+    """
+    if outcome.forwarded:
+        counters.rpc_forwarded(method)
+        return
+    error = outcome.error
+    kind = _ERROR_KINDS.get(error.error) if error is not None else None
+    if kind is not None:
+        counters.rpc_error(kind)
+    if not known:
+        return
+    counters.rpc_started(method)
+    if error is None:
+        counters.rpc_finished(method, seconds)
+    elif error.error is RippledError.internal:
+        counters.rpc_errored(method)
+    else:
+        counters.rpc_failed(method, seconds)
