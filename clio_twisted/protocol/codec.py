@@ -513,6 +513,10 @@ class Codec:
                 self._by_byte[f.header[0]] = entry
             if enc is not None:
                 self._encoders[f.name] = (f.sort_key, f.header, enc)
+            elif kind in (1, 2):
+                # Object and array fields encode recursively; _OBJECT/_ARRAY mark them.
+                marker = _OBJECT if kind == 1 else _ARRAY
+                self._encoders[f.name] = (f.sort_key, f.header, marker)
 
     # kinds: 0 leaf, 1 object, 2 array
     def _field_codec(self, f: FieldDef) -> tuple[int, Decoder | None, Encoder | None]:
@@ -672,12 +676,9 @@ class Codec:
         for name, value in obj.items():
             spec = encoders.get(name)
             if spec is None:
-                if name in self._by_name_nested:
-                    spec = self._by_name_nested[name]
-                elif skip:
+                if skip:
                     continue
-                else:
-                    raise CodecError(f"unknown or non-serialized field {name!r}")
+                raise CodecError(f"unknown or non-serialized field {name!r}")
             items.append((spec[0], spec[1], spec[2], value))
         items.sort(key=_first)
         for _, header, enc, value in items:
@@ -692,7 +693,7 @@ class Codec:
                     if not isinstance(elem, Mapping) or len(elem) != 1:
                         raise CodecError("array element must be a one-key object")
                     ((ename, evalue),) = elem.items()
-                    espec = self._by_name_nested.get(ename)
+                    espec = encoders.get(ename)
                     if espec is None or espec[2] is not _OBJECT:
                         raise CodecError(f"array element {ename!r} is not an object field")
                     out += espec[1]
@@ -701,19 +702,6 @@ class Codec:
                 out.append(_ARRAY_END)
             else:
                 out += enc(value)
-
-    @property
-    def _by_name_nested(self) -> dict[str, tuple[int, bytes, Encoder]]:
-        cache = self.__dict__.get("_nested_cache")
-        if cache is None:
-            cache = {}
-            for f in self.definitions.fields.values():
-                if f.type_name == "STObject" and f.name != "ObjectEndMarker":
-                    cache[f.name] = (f.sort_key, f.header, _OBJECT)
-                elif f.type_name == "STArray" and f.name != "ArrayEndMarker":
-                    cache[f.name] = (f.sort_key, f.header, _ARRAY)
-            self.__dict__["_nested_cache"] = cache
-        return cache
 
     def encode(self, obj: Mapping[str, Any], *, skip_unknown: bool = False) -> bytes:
         """Canonical bytes of rippled-style JSON.
