@@ -9,6 +9,8 @@ Range rules, as rippled 3.1.1 applies them:
 - ``ledger_hash``/``ledger_index`` select a single ledger (v2 refuses them
   together with a min/max: ``containsLedgerSpecifierAndRange``; v1 lets the
   min/max win).
+- ``limit`` 0 or absent means a full page: 200 transactions (500 in binary),
+  also the most a page holds; the requested value is echoed.
 - A marker ``{ledger, seq}`` resumes exactly at that transaction; as rippled,
   a marker that is not a transaction of this history gives an empty page.
 """
@@ -28,7 +30,8 @@ from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_l
 from clio_twisted.rpc.markers import as_bool, is_integral, parse_tx_marker, tx_marker_json
 from clio_twisted.rpc.tx_json import history_item, network_id
 
-DEFAULT_PAGE = 200
+DEFAULT_PAGE = 200  # rippled's page length for JSON answers
+BINARY_PAGE = 500  # and for binary ones
 
 
 @frozen
@@ -124,7 +127,8 @@ async def history_page(
     """
     low, high = bounds if bounds is not None else await resolve_range(ctx, inp)
     if page_size is None:
-        page_size = inp.limit if 0 < inp.limit <= DEFAULT_PAGE else DEFAULT_PAGE
+        cap = BINARY_PAGE if inp.binary else DEFAULT_PAGE
+        page_size = inp.limit if 0 < inp.limit <= cap else cap
     page = await fetch(page_size, inp.forward, inp.marker, low, high)
     records, cursor = page.transactions, page.cursor
     if exact_marker and inp.marker is not None and records:

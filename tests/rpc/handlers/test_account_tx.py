@@ -164,3 +164,17 @@ class ErrorTests(HandlerCase):
             31,
             TX_MARKER_MESSAGE,
         )
+
+
+class PageSizeTests(HandlerCase):
+    handler = account_tx.HANDLER
+
+    def test_page_caps(self) -> None:
+        """A page holds at most 200 transactions, 500 in binary, whatever the limit; the limit is echoed."""
+        json_page = self.call({"account": ALICE, "limit": 1000}, 2)
+        self.assertEqual((len(json_page["transactions"]), json_page["limit"]), (200, 1000))
+        self.assertIn("marker", json_page)
+        binary = self.call({"account": ALICE, "limit": 1000, "binary": True}, 2)
+        self.assertEqual(len(binary["transactions"]), len(_history(ALICE)))
+        self.assertNotIn("marker", binary)
+        self.assertEqual(len(self.call({"account": ALICE}, 2)["transactions"]), 200)
