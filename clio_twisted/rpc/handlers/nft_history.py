@@ -53,7 +53,12 @@ def _marker(value: Any) -> TxCursor:
     if not isinstance(value, dict):
         raise invalid_params("invalidMarker")
     ledger, seq = value.get("ledger"), value.get("seq")
-    if not (isinstance(ledger, int) and isinstance(seq, int) and is_integral(ledger) and is_integral(seq)):
+    if not (
+        isinstance(ledger, int)
+        and isinstance(seq, int)
+        and is_integral(ledger)
+        and is_integral(seq)
+    ):
         raise RPCError(RippledError.invalidParams)
     if ledger < 0 or seq < 0:
         raise RPCError(RippledError.invalidParams)
