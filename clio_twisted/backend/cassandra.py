@@ -449,11 +449,18 @@ class CassandraBackend:
         while prefix <= 0xFF:
             rows = await self._read("keys_after", prefix, after, _SCAN_CHUNK)
             candidates = [r[0] for r in rows]
-            if candidates:
-                blobs = await self.fetch_ledger_objects(candidates, sequence)
-                for candidate, blob_ in zip(candidates, blobs, strict=True):
+            # the first candidate is usually live (a book base's first directory): check a
+            # few first, then more, rather than reading the whole chunk at once
+            start = 0
+            for size in (2, 8, _SCAN_CHUNK):
+                batch = candidates[start : start + size]
+                if not batch:
+                    break
+                blobs = await self.fetch_ledger_objects(batch, sequence)
+                for candidate, blob_ in zip(batch, blobs, strict=True):
                     if blob_ is not None:
                         return candidate
+                start += size
             if len(candidates) == _SCAN_CHUNK:
                 after = candidates[-1]
             else:
