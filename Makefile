@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -c constraints.txt -e '.[test]'
+	$(VENV)/bin/pip install -q -c constraints.txt --config-settings editable_mode=compat -e '.[test]'
 	touch $(STAMP)
 
 # Every test, Cassandra included: the launcher is idempotent, so a running
