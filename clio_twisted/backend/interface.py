@@ -119,7 +119,11 @@ class NFTTransactionRow:
 
 @frozen
 class MPTHolderRow:
-    """An MPToken object that exists (or was deleted: ``blob == b""``) as of ``sequence``."""
+    """A holder of an MPT issuance, recorded when its MPToken object is written at ``sequence``.
+
+    Whether the holder still holds as of a ledger is read from the MPToken object
+    itself (``mptoken_key``): a deleted MPToken drops the holder from the answer.
+    """
 
     issuance_id: bytes  # 24 bytes
     holder: bytes  # 20-byte account id
