@@ -253,6 +253,48 @@ class SqliteEtlTests(EtlOverWebSocketMixin, TestCase):
     def make_backend(self, read_only: bool = False) -> IBackend:
         return SqliteBackend(reactor, self.path, read_only=read_only)
 
+    def test_source_of_another_network_is_refused(self) -> Deferred[None]:
+        """A source reporting another network_id is never used; the right one is."""
+
+        async def go() -> None:
+            chain_a, chain_b = Chain(), Chain()
+            start, forged = forged_chain()
+            chain_a.append(start)
+            chain_b.append(start)
+            good = FakeRippled(chain_a, reactor, ReplaySource(forged[:10]), network_id=21337)
+            other = FakeRippled(chain_b, reactor, ReplaySource(forged[:10]), network_id=1)
+            ports = []
+            for fake in (good, other):
+                listening = reactor.listenTCP(0, RippledFactory(fake), interface="127.0.0.1")
+                self.addCleanup(listening.stopListening)
+                self.addCleanup(fake.stop)
+                fake.start(INTERVAL)
+                ports.append(listening.getHost().port)
+            backend = self.make_backend()
+            await backend.start()
+            service = EtlService(
+                [("127.0.0.1", p) for p in ports],
+                backend,
+                reactor,
+                EtlSettings(start_sequence=start.sequence, finish_sequence=forged[9].sequence),
+                network_id=21337,
+            )
+            service.startService()
+            try:
+                await wait_for(
+                    lambda: service.status.phase is Phase.FINISHED, 30, "ledger 10", service
+                )
+                states = {s["ws_port"]: s for s in service.status.sources()}
+                self.assertIsNone(states[str(ports[0])]["refused"])
+                refused = states[str(ports[1])]["refused"]
+                self.assertIsNotNone(refused)
+                self.assertIn("network_id 1", refused)
+            finally:
+                await service.stopService()
+                await backend.stop()
+
+        return Deferred.fromCoroutine(go())
+
 
 class CassandraEtlTests(EtlOverWebSocketMixin, TestCase):
     """The same scenarios on a real Cassandra (``CLIO_TEST_CASSANDRA=host:port``), one keyspace per test."""
