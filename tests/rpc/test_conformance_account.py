@@ -96,3 +96,11 @@ class AccountLinesTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded account_lines page, filter and error equals rippled's."""
         self.assertGreater(self._check(), 55)
+
+
+class AccountObjectsTests(_Conformance):
+    method = "account_objects"
+
+    def test_answers(self) -> None:
+        """Every recorded account_objects page, type filter, NFT page walk and error equals rippled's."""
+        self.assertGreater(self._check(), 95)
