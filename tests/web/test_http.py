@@ -275,3 +275,34 @@ class HealthTests(SynchronousTestCase):
             orjson.loads(after.body),
             {"status": "ok", "complete_ledgers": "3-5", "validated_ledger_age": 2},
         )
+
+
+class DisconnectTests(SynchronousTestCase):
+    def test_client_gone_cancels_the_request(self) -> None:
+        """When the client disconnects mid-request, the handler's work is cancelled and nothing is logged."""
+        from twisted.internet.defer import CancelledError, Deferred
+        from twisted.internet.error import ConnectionDone
+        from twisted.python.failure import Failure
+
+        server = make_server()
+        gate: Deferred[None] = Deferred()
+        seen: list[str] = []
+
+        async def slow(ctx: Context, inp: NoInput) -> JsonDict:
+            try:
+                await gate
+            except CancelledError:
+                seen.append("cancelled")
+                raise
+            return {}
+
+        server.dispatcher._handlers["slow"] = Handler(
+            "slow", parse_nothing, slow, needs_ledger_range=False
+        )
+        channel, transport = connect(server)
+        channel.dataReceived(post_bytes(b'{"method": "slow"}'))
+        self.assertEqual(len(server.inflight), 1)
+        channel.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(seen, ["cancelled"])
+        self.assertEqual(len(server.inflight), 0)
+        self.assertEqual(transport.value(), b"")
