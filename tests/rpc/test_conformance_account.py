@@ -104,3 +104,11 @@ class AccountObjectsTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded account_objects page, type filter, NFT page walk and error equals rippled's."""
         self.assertGreater(self._check(), 95)
+
+
+class BookOffersTests(_Conformance):
+    method = "book_offers"
+
+    def test_answers(self) -> None:
+        """Every recorded book (funding, quality, taker, domain, limits) and error equals rippled's."""
+        self.assertGreater(self._check(), 40)
