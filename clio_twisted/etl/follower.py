@@ -51,6 +51,7 @@ class EtlSettings:
     takeover_seconds: float = 10.0
     poll_interval: float = 0.5  # how often a reader looks at the store
     retry_delay: float = 1.0  # after a failed fetch or write
+    prefetch: int = 4  # ledgers fetched ahead while catching up (commits stay in order)
     log_interval: float = 5.0
 
 
@@ -87,6 +88,7 @@ class Etl:
         self._last_hash: bytes | None = None
         self._last_progress = clock.seconds()
         self._cache_load: Deferred[None] | None = None
+        self._inflight: dict[int, Deferred[FetchedLedger | Exception]] = {}
 
     def add_listener(self, callback: Callable[[int], None]) -> None:
         """``callback(sequence)`` after each ledger this server sees committed (written or read)."""
@@ -94,6 +96,7 @@ class Etl:
 
     def stop(self) -> None:
         self._stopping = True
+        self._drop_prefetched()
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -228,6 +231,7 @@ class Etl:
             return False
         diff = await self.backend.fetch_ledger_diff(seq)
         self.cache.update(diff, seq)
+        self._drop_prefetched(seq)
         if self.verifier is not None:
             # Keep the state map in step (the writer verified it); trust, do not check.
             self.verifier.apply(diff)
@@ -298,6 +302,7 @@ class Etl:
                 self.status.is_writer = False
                 self.status.phase = Phase.READING
                 self._last_progress = self.clock.seconds()
+                self._drop_prefetched()
                 # The cache holds seq already (validated data is the same whoever writes it):
                 # the reader step for seq must not apply it twice, which is harmless anyway.
                 return False
@@ -309,13 +314,15 @@ class Etl:
         return True
 
     async def _fetch_verified(self, seq: int) -> FetchedLedger | None:
-        """Fetch ``seq`` and check it; refetch once on a mismatch, then stop writing."""
+        """Fetch ``seq`` (prefetching the next validated ones) and check it; refetch once on a mismatch."""
         failures = 0
         while True:
-            try:
-                fetched = await fetch_ledger(self.pool, seq)
-            except SourceError as e:
-                self.log.warn("fetching ledger {seq} failed ({why}); retrying", seq=seq, why=e)  # noqa: G010
+            self._prefetch(seq)
+            fetched = await self._inflight.pop(seq)
+            if isinstance(fetched, Exception):
+                self.log.warn(  # noqa: G010
+                    "fetching ledger {seq} failed ({why}); retrying", seq=seq, why=fetched
+                )
                 await self._sleep(self.settings.retry_delay)
                 return None
             try:
@@ -329,6 +336,30 @@ class Etl:
                 self.log.warn(  # noqa: G010
                     "ledger {seq} failed verification ({why}); refetching", seq=seq, why=e
                 )
+
+    def _prefetch(self, seq: int) -> None:
+        """Start fetching ``seq`` and the next validated ledgers (up to ``prefetch`` in flight).
+
+        Fetching only reads from the sources; verification and the commit stay
+        in sequence order, so prefetching changes no outcome, only latency.
+        """
+        top = min(seq + max(1, self.settings.prefetch) - 1, self.pool.network_validated)
+        for s in range(seq, max(seq, top) + 1):
+            if s not in self._inflight:
+                self._inflight[s] = Deferred.fromCoroutine(self._fetch_or_error(s))
+
+    async def _fetch_or_error(self, seq: int) -> FetchedLedger | Exception:
+        try:
+            return await fetch_ledger(self.pool, seq)
+        except (SourceError, CancelledError) as e:
+            return e
+
+    def _drop_prefetched(self, upto: int | None = None) -> None:
+        """Forget fetches for ledgers up to ``upto`` (all when None): someone else wrote them."""
+        for s in [s for s in self._inflight if upto is None or s <= upto]:
+            d = self._inflight.pop(s)
+            d.cancel()
+            d.addErrback(lambda _: None)
 
     def _verify(self, fetched: FetchedLedger) -> None:
         header = fetched.header
@@ -357,6 +388,7 @@ class Etl:
         self.status.error = why
         self.status.phase = Phase.FAILED
         self.status.is_writer = False
+        self._drop_prefetched()
 
     def _note_state_memory(self) -> None:
         if self.verifier is not None:

@@ -273,6 +273,35 @@ class FailureTests(SynchronousTestCase):
         self.assertEqual(rng.max_sequence, 30)
 
 
+class PrefetchTests(SynchronousTestCase):
+    def test_catching_up_fetches_ahead_and_commits_in_order(self) -> None:
+        """Behind the network, the next ledgers are fetched before the current one commits; commits stay in order."""
+        chain = chain_upto(corpus(), 30)
+        backend = InMemoryBackend()
+        etl, clock, (source,) = make(
+            chain,
+            30,
+            EtlSettings(start_sequence=3, finish_sequence=30, num_markers=2, prefetch=4),
+            backend,
+        )
+        asked_at_commit: dict[int, int] = {}
+        committed: list[int] = []
+
+        def on_commit(seq: int) -> None:
+            committed.append(seq)
+            asked = [c["ledger_index"] for c in source.requests if c["command"] == "ledger"]
+            asked_at_commit[seq] = max(asked)
+
+        etl.add_listener(on_commit)
+        d = run(etl)
+        for _ in range(30):
+            clock.advance(1)
+        self.successResultOf(d)
+        self.assertEqual(committed, list(range(3, 31)))
+        self.assertEqual(asked_at_commit[10], 13)
+        self.assertEqual(asked_at_commit[29], 30)  # never past the network's validated ledger
+
+
 class WriterElectionTests(SynchronousTestCase):
     def test_reader_follows_then_takes_over_without_gap(self) -> None:
         """A second server reads while the writer writes, then takes over when it goes silent."""

@@ -22,6 +22,7 @@ from clio_twisted.backend.interface import IBackend
 from clio_twisted.backend.sqlite import SqliteBackend
 from clio_twisted.etl.follower import EtlSettings
 from clio_twisted.etl.service import EtlService
+from clio_twisted.etl.source import SourceError, WsSource
 from clio_twisted.etl.status import Phase
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.testing.chain import Chain, ChainLedger
@@ -253,6 +254,39 @@ class SqliteEtlTests(EtlOverWebSocketMixin, TestCase):
     def make_backend(self, read_only: bool = False) -> IBackend:
         return SqliteBackend(reactor, self.path, read_only=read_only)
 
+    def test_stalled_source_times_out_and_the_other_serves(self) -> Deferred[None]:
+        """A source that stops answering (connection open) costs one deadline, then the other serves."""
+
+        async def go() -> None:
+            a, la = self.rippled()
+            b, lb = self.rippled()
+            a.start(INTERVAL)
+            b.start(INTERVAL)
+            backend = self.make_backend()
+            await backend.start()
+            service = EtlService(
+                [("127.0.0.1", la.getHost().port), ("127.0.0.1", lb.getHost().port)],
+                backend,
+                reactor,
+                EtlSettings(finish_sequence=60, num_markers=2),
+                request_timeout=0.5,
+            )
+            service.startService()
+            try:
+                await wait_for(
+                    lambda: (service.status.last_committed or 0) >= 25, 30, "ledger 25", service
+                )
+                a.stall()
+                await wait_for(
+                    lambda: service.status.phase is Phase.FINISHED, 40, "ledger 60", service
+                )
+                await self.check_store(backend, b, first_loaded(service), 60)
+            finally:
+                await service.stopService()
+                await backend.stop()
+
+        return Deferred.fromCoroutine(go())
+
     def test_source_of_another_network_is_refused(self) -> Deferred[None]:
         """A source reporting another network_id is never used; the right one is."""
 
@@ -332,3 +366,49 @@ class CassandraEtlTests(EtlOverWebSocketMixin, TestCase):
             request_timeout=20.0,
         )
         return CassandraBackend(reactor, settings, read_only=read_only)
+
+
+class WsSourceTests(TestCase):
+    """The WebSocket client alone against the fake rippled."""
+
+    timeout = 30
+
+    def test_requests_have_a_deadline_and_reconnect(self) -> Deferred[None]:
+        """A stalled rippled costs a request its deadline; after a drop the client reconnects and resubscribes."""
+
+        async def go() -> None:
+            fake = replay_server(reactor, start=START)
+            listening = reactor.listenTCP(0, RippledFactory(fake), interface="127.0.0.1")
+            self.addCleanup(listening.stopListening)
+            self.addCleanup(fake.stop)
+            seen: list[int] = []
+            source = WsSource(
+                reactor,
+                reactor,
+                "127.0.0.1",
+                listening.getHost().port,
+                on_validated=lambda _s, seq: seen.append(seq),
+                initial_delay=0.1,
+            )
+            source.startService()
+            self.addCleanup(source.stopService)
+            await wait_for(lambda: source.healthy, 10, "connection")
+            self.assertTrue(source.has_ledger(START))
+            self.assertEqual(seen, [START])
+            result = await source.request({"command": "ledger", "ledger_index": START}, timeout=5)
+            self.assertEqual(int(result["ledger_index"]), START)
+            fake.stall()
+            started = reactor.seconds()
+            with self.assertRaises(SourceError) as e:
+                await source.request({"command": "ledger", "ledger_index": START}, timeout=0.3)
+            self.assertIn("timed out", str(e.exception))
+            self.assertLess(reactor.seconds() - started, 2)
+            fake.resume()
+            fake.drop_all_connections()
+            await wait_for(lambda: not source.healthy, 10, "disconnect")
+            await wait_for(lambda: source.healthy, 10, "reconnection")
+            fake.validate_next()
+            await wait_for(lambda: START + 1 in seen, 10, "ledgerClosed after reconnect")
+            self.assertTrue(source.has_ledger(START + 1))
+
+        return Deferred.fromCoroutine(go())
