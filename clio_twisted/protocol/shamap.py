@@ -39,8 +39,9 @@ __all__ = [
 _sha512 = hashlib.sha512
 
 # An inner node is a 17-slot list: 16 children and, last, its cached hash
-# (None when dirty). A child is None, a leaf ``(key, leaf_hash)`` tuple, or
-# another inner list. Plain lists and tuples keep 100k+ leaves lean and fast.
+# (None when dirty). A child is None, a leaf, or another inner list. A leaf is
+# one 64-byte ``bytes``: key then leaf hash (one object, ~100 bytes a leaf, so
+# millions of leaves stay affordable).
 _HASH = 16
 _Node = list[Any]
 
@@ -117,28 +118,28 @@ class SHAMap:
             branch = _nibble(key, depth)
             child = node[branch]
             if child is None:
-                node[branch] = (key, leaf_hash)
+                node[branch] = key + leaf_hash
                 self._count += 1
                 return
             if type(child) is list:
                 node = child
                 depth += 1
                 continue
-            if child[0] == key:
-                node[branch] = (key, leaf_hash)
+            if child.startswith(key):
+                node[branch] = key + leaf_hash
                 return
             # Two leaves share this path: push the old one down until they part.
             other = child
             depth += 1
             inner = _new_inner()
             node[branch] = inner
-            while _nibble(key, depth) == _nibble(other[0], depth):
+            while _nibble(key, depth) == _nibble(other, depth):
                 deeper = _new_inner()
                 inner[_nibble(key, depth)] = deeper
                 inner = deeper
                 depth += 1
-            inner[_nibble(other[0], depth)] = other
-            inner[_nibble(key, depth)] = (key, leaf_hash)
+            inner[_nibble(other, depth)] = other
+            inner[_nibble(key, depth)] = key + leaf_hash
             self._count += 1
             return
 
@@ -162,7 +163,7 @@ class SHAMap:
                 node = child
                 depth += 1
                 continue
-            if child[0] != key:
+            if not child.startswith(key):
                 return False
             break
         for inner, _ in path:
@@ -206,7 +207,7 @@ class SHAMap:
                 node = child
                 depth += 1
                 continue
-            return child[1] if child[0] == key else None
+            return child[32:] if child.startswith(key) else None
 
     def keys(self) -> Iterator[bytes]:
         """Every key, in ascending order (branch order is key order)."""
@@ -227,7 +228,7 @@ def _walk(node: _Node) -> Iterator[bytes]:
         if type(c) is list:
             yield from _walk(c)
         else:
-            yield c[0]
+            yield c[:32]
 
 
 def _hash_inner(node: _Node) -> bytes:
@@ -243,7 +244,7 @@ def _hash_inner(node: _Node) -> bytes:
         elif type(c) is list:
             append(_hash_inner(c))
         else:
-            append(c[1])
+            append(c[32:])
     digest = _sha512(b"".join(parts)).digest()[:32]
     node[_HASH] = digest
     return digest

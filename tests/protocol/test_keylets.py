@@ -323,6 +323,22 @@ class KeyletTests(SynchronousTestCase):
 
         self.check_all("XChainOwnedClaimID", claim)
 
+    def test_delegate(self) -> None:
+        """delegate(account, authorized) reproduces a real Delegate key (xrpl-dev-portal example, MIT)."""
+        key = k.delegate(
+            acct("rG8uoRH9uA6AJ6NRj8P4cJG1HNfYcnMPrt"), acct("r9GAKojMTyexqvy8DXFWYq63Mod5k5wnkT")
+        )
+        self.assertEqual(
+            key.hex().upper(), "749D3DCDF9F032DDDB8AC49641BACBFDD398C4B6C231C4AB325B7755962329A2"
+        )
+        self.assertNotEqual(
+            key,
+            k.delegate(
+                acct("r9GAKojMTyexqvy8DXFWYq63Mod5k5wnkT"),
+                acct("rG8uoRH9uA6AJ6NRj8P4cJG1HNfYcnMPrt"),
+            ),
+        )
+
     def test_currency_code(self) -> None:
         """Three-letter codes sit at bytes 12-14; XRP is zero; hex passes through."""
         self.assertEqual(k.currency_code("USD").hex(), "0000000000000000000000005553440000000000")
