@@ -112,3 +112,114 @@ class BookOffersTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded book (funding, quality, taker, domain, limits) and error equals rippled's."""
         self.assertGreater(self._check(), 40)
+
+
+class Mainnet38129Tests(SynchronousTestCase):
+    """Real mainnet ledger 38129 loaded whole: every account, directory and book checked against its state."""
+
+    def setUp(self) -> None:
+        from twisted.internet.defer import Deferred
+        from twisted.internet.task import Clock
+
+        from clio_twisted.backend.interface import LedgerObject, LedgerRange, LedgerWrite
+        from clio_twisted.protocol import keylets
+        from clio_twisted.protocol.codec import decode
+        from clio_twisted.rpc.context import Context
+        from clio_twisted.testing.forge import load_fixture_ledger
+        from tests.fakes.backend import InMemoryBackend
+
+        ledger = load_fixture_ledger(38129)
+        backend = InMemoryBackend()
+        seq = ledger.sequence
+        objects = [LedgerObject(k, b or b"", seq) for k, b in sorted(ledger.changes.items())]
+        write = LedgerWrite(
+            seq, ledger.header.to_bytes(), ledger.header.hash, objects=objects, is_first=True
+        )
+        failures: list[Any] = []
+        Deferred.fromCoroutine(backend.write_ledger(write)).addErrback(failures.append)
+        self.assertEqual(failures, [])
+        self.ctx = Context(
+            backend=backend, clock=Clock(), ledger_range=LedgerRange(seq, seq), is_admin=True
+        )
+        self.page = keylets.page
+        self.state = {k.hex().upper(): decode(b) for k, b in ledger.changes.items() if b}
+
+    def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        handler = importlib.import_module(f"clio_twisted.rpc.handlers.{method}").HANDLER
+        return call(handler, params, 1, self.ctx)
+
+    def _owner_dirs(self) -> dict[str, list[str]]:
+        """Each owner's directory entries, pages in IndexNext order."""
+        owners: dict[str, list[str]] = {}
+        for key, obj in self.state.items():
+            if (
+                obj["LedgerEntryType"] == "DirectoryNode"
+                and "Owner" in obj
+                and obj["RootIndex"] == key
+            ):
+                entries, page = [], obj
+                while True:
+                    entries += page["Indexes"]
+                    following = int(page.get("IndexNext", "0"), 16)
+                    if not following:
+                        break
+                    page = self.state[self.page(bytes.fromhex(key), following).hex().upper()]
+                owners[obj["Owner"]] = entries
+        return owners
+
+    def test_account_info_every_root(self) -> None:
+        """account_info of every AccountRoot returns exactly the stored object."""
+        roots = [(k, o) for k, o in self.state.items() if o["LedgerEntryType"] == "AccountRoot"]
+        self.assertEqual(len(roots), 137)
+        for key, obj in roots:
+            data = self._call("account_info", {"account": obj["Account"]})["account_data"]
+            data.pop("urlgravatar", None)
+            self.assertEqual(data, {**obj, "index": key})
+
+    def test_lines_and_objects_follow_directories(self) -> None:
+        """account_objects lists exactly each owner directory's entries; account_lines its trust lines."""
+        owners = self._owner_dirs()
+        self.assertTrue(owners)
+        roots = {o["Account"] for o in self.state.values() if o["LedgerEntryType"] == "AccountRoot"}
+        for account in roots:
+            entries = owners.get(account, [])
+            objects = self._call("account_objects", {"account": account, "limit": 400})
+            self.assertEqual([o["index"] for o in objects["account_objects"]], entries, account)
+            lines = self._call("account_lines", {"account": account, "limit": 400})["lines"]
+            states = [
+                self.state[e] for e in entries if self.state[e]["LedgerEntryType"] == "RippleState"
+            ]
+            self.assertEqual(len(lines), len(states), account)
+            for line, state in zip(lines, states, strict=True):
+                low = state["LowLimit"]["issuer"] == account
+                self.assertEqual(
+                    line["account"], state["HighLimit" if low else "LowLimit"]["issuer"]
+                )
+                self.assertEqual(line["currency"], state["Balance"]["currency"])
+
+    def test_books_in_quality_order(self) -> None:
+        """Each book lists all its offers best quality first, owner_funds on each owner's first offer."""
+        offers = [o for o in self.state.values() if o["LedgerEntryType"] == "Offer"]
+        books: dict[str, list[dict[str, Any]]] = {}
+        for offer in offers:
+            books.setdefault(offer["BookDirectory"][:48], []).append(offer)
+        for book in books.values():
+            sample = book[0]
+
+            def side(amount: Any) -> dict[str, str]:
+                if isinstance(amount, str):
+                    return {"currency": "XRP"}
+                return {"currency": amount["currency"], "issuer": amount["issuer"]}
+
+            out = self._call(
+                "book_offers",
+                {"taker_pays": side(sample["TakerPays"]), "taker_gets": side(sample["TakerGets"])},
+            )["offers"]
+            self.assertEqual(len(out), len(book))
+            directories = [o["BookDirectory"] for o in out]
+            self.assertEqual(directories, sorted(directories))
+            seen: set[str] = set()
+            for answer in out:
+                self.assertEqual("owner_funds" in answer, answer["Account"] not in seen)
+                seen.add(answer["Account"])
+                self.assertIn("quality", answer)
