@@ -8,7 +8,8 @@ the same machine and disk:
 2. load: the ETL's initial load of that same ledger from the fake rippled
    over a real WebSocket on 127.0.0.1 (ledger_data binary, parallel ranges);
 3. follow: forged ledgers of 200 transactions validated one at a time; the
-   time from the fake's ``ledgerClosed`` to the ETL's commit of that ledger.
+   time from the fake's ``ledgerClosed`` to the ETL's commit of that ledger;
+4. catch-up: many ledgers validated at once, committed at what rate.
 
     .venv/bin/python bench/etl.py [--accounts 20000] [--ledgers 10] [--backend sqlite|cassandra]
 """
@@ -69,7 +70,7 @@ async def wait_until(reactor: Any, predicate: Any, timeout: float) -> None:
 async def bench(reactor: Any, args: argparse.Namespace) -> None:
     forge = Forge(load_fixture_ledger(), seed=11, accounts=args.accounts, txs_per_ledger=200)
     start = forge.start
-    forged = [forge.next_ledger() for _ in range(args.ledgers)]
+    forged = [forge.next_ledger() for _ in range(args.ledgers + args.catch_up)]
     objects = [LedgerObject(k, b, start.sequence) for k, b in sorted(start.changes.items()) if b]
     print(
         f"start ledger {start.sequence}: {len(objects)} objects; {len(forged)} ledgers of 200 transactions"
@@ -122,7 +123,8 @@ async def bench(reactor: Any, args: argparse.Namespace) -> None:
     load_rate = len(objects) / load_seconds
 
     # 3. follow: validate one ledger at a time, each after the previous one is committed
-    for ledger in forged:
+    followed, behind = forged[: args.ledgers], forged[args.ledgers :]
+    for ledger in followed:
         await deferLater(reactor, 0.05, lambda: None)
         fake.validate_next()
         await wait_until(
@@ -132,7 +134,15 @@ async def bench(reactor: Any, args: argparse.Namespace) -> None:
         )
         if service.status.phase is Phase.FAILED:
             raise SystemExit(f"ETL failed: {service.status.error}")
-    latencies = [committed_at[s.sequence] - closed_at[s.sequence] for s in forged]
+    latencies = [committed_at[s.sequence] - closed_at[s.sequence] for s in followed]
+
+    # 4. catch up: the network validates many ledgers at once
+    t0 = time.perf_counter()
+    for _ in behind:
+        fake.validate_next()
+    if behind:
+        await wait_until(reactor, lambda: behind[-1].sequence in committed_at, 600)
+    catch_up_seconds = time.perf_counter() - t0
     await service.stopService()
     await backend.stop()
     await port.stopListening()
@@ -148,6 +158,11 @@ async def bench(reactor: Any, args: argparse.Namespace) -> None:
         f"median {1000 * statistics.median(latencies):.0f} ms, "
         f"max {1000 * max(latencies):.0f} ms over {len(latencies)} ledgers"
     )
+    if behind:
+        print(
+            f"catch-up of {len(behind)} 200-tx ledgers: {len(behind) / catch_up_seconds:.1f} ledgers/s "
+            f"({catch_up_seconds:.1f} s)"
+        )
 
 
 def main() -> None:
@@ -158,6 +173,7 @@ def main() -> None:
     parser.add_argument(
         "--ledgers", type=int, default=10, help="forged 200-transaction ledgers to follow"
     )
+    parser.add_argument("--catch-up", type=int, default=20, help="ledgers validated at once")
     parser.add_argument("--markers", type=int, default=16, help="initial-load parallel ranges")
     parser.add_argument("--backend", choices=("sqlite", "cassandra"), default="sqlite")
     parser.add_argument("--no-verify", action="store_true", help="skip the account_hash check")
