@@ -10,7 +10,7 @@ parent chain, transaction_hash, account_hash (a SHAMap kept incrementally) and
 ledger_hash.
 
 Transaction kinds: XRP payments (some creating accounts), TrustSet, IOU
-payments (issue and redeem), OfferCreate resting on the book, OfferCancel,
+payments (issue, redeem, and holder to holder through the issuer), OfferCreate resting on the book, OfferCancel,
 AccountSet, NFTokenMint, NFTokenCreateOffer, EscrowCreate, CheckCreate,
 TicketCreate. Every one succeeds (tesSUCCESS); the forge only generates
 transactions whose preconditions hold in its state.
@@ -144,7 +144,8 @@ _WEIGHTS: tuple[tuple[str, int], ...] = (
     ("payment_xrp", 24),
     ("create_account", 5),
     ("trust_set", 10),
-    ("iou_payment", 14),
+    ("iou_payment", 10),
+    ("iou_transfer", 4),
     ("offer_create", 10),
     ("offer_cancel", 6),
     ("account_set", 5),
@@ -608,6 +609,42 @@ class Forge:
             balance["value"] = _value(int(balance["value"]) + sign * delta)
             line["Balance"] = balance
             view.update(key, line)
+            return {"DeliveredAmount": dict(value)}
+
+        return tx, apply
+
+    def _gen_iou_transfer(self) -> tuple[JsonObject, Applier] | None:
+        """A holder pays another holder of the same issuer's token (rippling through it)."""
+        if len(self._lines) < 2:
+            return None
+        sender, gateway, currency = self._rng.choice(self._lines)
+        _, _, sender_balance, _ = self._line_balance(sender, gateway, currency)
+        receivers = [h for h, g, c in self._lines if g == gateway and c == currency and h != sender]
+        if sender_balance < 1 or not receivers or self._balance(sender) < 60 * XRP:
+            return None
+        receiver = self._rng.choice(receivers)
+        _, _, receiver_balance, receiver_limit = self._line_balance(receiver, gateway, currency)
+        room = min(sender_balance, receiver_limit - receiver_balance)
+        if room < 1:
+            return None
+        amount = self._rng.randint(1, room)
+        value = {"currency": currency, "issuer": gateway, "value": _value(amount)}
+        tx = {
+            "TransactionType": "Payment",
+            "Account": sender,
+            "Destination": receiver,
+            "Amount": value,
+        }
+
+        def apply(view: TxView, tx: JsonObject) -> JsonObject:
+            for holder, delta in ((sender, -amount), (receiver, amount)):
+                key, _, _, _ = self._line_balance(holder, gateway, currency)
+                line = view.peek(key)
+                sign = 1 if account_id(holder) < account_id(gateway) else -1
+                balance = dict(line["Balance"])
+                balance["value"] = _value(int(balance["value"]) + sign * delta)
+                line["Balance"] = balance
+                view.update(key, line)
             return {"DeliveredAmount": dict(value)}
 
         return tx, apply

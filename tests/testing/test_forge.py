@@ -258,6 +258,11 @@ class ForgedChainTests(SynchronousTestCase):
             if tx["TransactionType"] == "Payment" and "issuer" in tx["Amount"]
         ]
         self.assertGreater(len(iou_payments), 10)
+        issuers = {tx["Amount"]["issuer"] for tx in iou_payments}
+        between_holders = [
+            tx for tx in iou_payments if not {tx["Account"], tx["Destination"]} & issuers
+        ]
+        self.assertGreater(len(between_holders), 0)
 
     def test_metadata_matches_state_changes(self) -> None:
         """Replaying each tx's metadata over the previous versions gives exactly the new versions."""
