@@ -11,7 +11,7 @@ root. A marker whose key is never met is ``invalidParams``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from clio_twisted.protocol import keylets
@@ -121,3 +121,36 @@ async def dir_items(
         current = keylets.page(root, following)
     if not found:
         raise invalid_marker()
+
+
+async def counted_page(
+    ctx: Context,
+    sequence: int,
+    account: bytes,
+    marker: tuple[bytes, int] | None,
+    limit: int,
+    keep: Callable[[JsonDict], bool],
+) -> tuple[list[tuple[bytes, JsonDict]], str | None]:
+    """One page of an owner-directory command as rippled pages ``account_lines``/``_offers``/``_channels``.
+
+    Every directory entry counts toward ``limit`` whether ``keep`` keeps it or
+    not; the marker names the ``limit``-th entry and is given only when a
+    further entry exists. A marker must name an existing object of the
+    account (``invalidParams`` otherwise, or when the walk never meets it).
+    """
+    after, hint = marker if marker is not None else (None, 0)
+    if after is not None:
+        await check_marker(ctx, sequence, account, after)
+    kept: list[tuple[bytes, JsonDict]] = []
+    count = 0
+    next_marker = None
+    async for key, blob in dir_items(ctx, sequence, keylets.owner_dir(account), after, hint):
+        count += 1
+        if count > limit:
+            return kept, next_marker
+        obj = decode(blob)
+        if count == limit:
+            next_marker = dir_marker_json(key, start_hint(obj, account))
+        if keep(obj):
+            kept.append((key, obj))
+    return kept, None

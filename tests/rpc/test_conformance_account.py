@@ -223,3 +223,27 @@ class Mainnet38129Tests(SynchronousTestCase):
                 self.assertEqual("owner_funds" in answer, answer["Account"] not in seen)
                 seen.add(answer["Account"])
                 self.assertIn("quality", answer)
+
+
+class AccountOffersTests(_Conformance):
+    method = "account_offers"
+
+    def test_answers(self) -> None:
+        """Every recorded account_offers page and error equals rippled's."""
+        self.assertGreater(self._check(), 15)
+
+
+class AccountChannelsTests(_Conformance):
+    method = "account_channels"
+
+    def test_answers(self) -> None:
+        """Every recorded account_channels page, destination filter and error equals rippled's."""
+        self.assertGreater(self._check(), 18)
+
+
+class AccountCurrenciesTests(_Conformance):
+    method = "account_currencies"
+
+    def test_answers(self) -> None:
+        """Every recorded account_currencies answer and error equals rippled's."""
+        self.assertGreater(self._check(), 10)

@@ -15,7 +15,6 @@ from attrs import frozen
 
 from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import encode_account_id
-from clio_twisted.protocol.codec import decode
 from clio_twisted.rpc.account_params import (
     ACCOUNT_LINES,
     account_text,
@@ -29,13 +28,7 @@ from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool
-from clio_twisted.rpc.owner_dir import (
-    check_marker,
-    dir_items,
-    dir_marker_json,
-    parse_dir_marker,
-    start_hint,
-)
+from clio_twisted.rpc.owner_dir import counted_page, parse_dir_marker
 
 NAME = "account_lines"
 
@@ -124,32 +117,24 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     limit = clamp_limit(ctx, inp.limit, ACCOUNT_LINES)
     if limit == 0:
         raise RPCError(RippledError.invalidParams)
-    after, hint = inp.marker if inp.marker is not None else (None, 0)
-    if after is not None:
-        await check_marker(ctx, seq, account, after)
     address = encode_account_id(account)
     peer_address = None if peer is None else encode_account_id(peer)
-    lines: list[JsonDict] = []
-    count = 0
-    marker = None
-    async for key, blob in dir_items(ctx, seq, keylets.owner_dir(account), after, hint):
-        count += 1
-        if count > limit:
-            break
-        obj = decode(blob)
-        if count == limit:
-            marker = dir_marker_json(key, start_hint(obj, account))
+
+    def keep(obj: JsonDict) -> bool:
         if obj.get("LedgerEntryType") != "RippleState":
-            continue
+            return False
         if inp.ignore_default:
             reserve = LOW_RESERVE if obj["LowLimit"]["issuer"] == address else HIGH_RESERVE
             if not int(obj.get("Flags", 0)) & reserve:
-                continue
-        line = line_json(obj, address)
-        if peer_address is None or line["account"] == peer_address:
-            lines.append(line)
+                return False
+        if peer_address is None:
+            return True
+        return peer_address in (obj["LowLimit"]["issuer"], obj["HighLimit"]["issuer"])
+
+    found, marker = await counted_page(ctx, seq, account, inp.marker, limit, keep)
+    lines = [line_json(obj, address) for _key, obj in found]
     out: JsonDict = {"account": inp.account, **fields, "lines": lines}
-    if count > limit and marker is not None:
+    if marker is not None:
         out["limit"] = limit
         out["marker"] = marker
     return out

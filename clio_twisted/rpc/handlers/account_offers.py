@@ -1,0 +1,85 @@
+"""``account_offers``: the DEX offers an account has placed, paged through its owner directory.
+
+Paging, limits and errors as ``account_lines`` (rippled counts every
+directory entry toward ``limit``). Each offer shows ``flags``, ``seq``,
+``taker_gets``, ``taker_pays``, ``quality`` (its book directory's rate) and
+``expiration`` when set.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from clio_twisted.protocol import keylets
+from clio_twisted.rpc.account_params import (
+    ACCOUNT_OFFERS,
+    account_text,
+    clamp_limit,
+    ledger_fields,
+    read_limit,
+    require_account,
+)
+from clio_twisted.rpc.books import quality_text
+from clio_twisted.rpc.context import Context, Handler, JsonDict
+from clio_twisted.rpc.errors import RippledError, RPCError
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.owner_dir import counted_page, parse_dir_marker
+
+NAME = "account_offers"
+
+
+@frozen
+class Input:
+    account: str
+    ledger: LedgerSpec
+    limit: int | None
+    marker: tuple[bytes, int] | None
+
+
+def parse(params: JsonDict, api_version: int) -> Input:
+    return Input(
+        account=account_text(params),
+        ledger=parse_ledger_spec(params),
+        limit=read_limit(params),
+        marker=parse_dir_marker(params["marker"]) if "marker" in params else None,
+    )
+
+
+def offer_json(offer: JsonDict) -> JsonDict:
+    """One Offer as ``account_offers`` shows it."""
+    out: JsonDict = {
+        "flags": int(offer.get("Flags", 0)),
+        "quality": quality_text(keylets.key_quality(bytes.fromhex(offer["BookDirectory"]))),
+        "seq": offer["Sequence"],
+        "taker_gets": offer["TakerGets"],
+        "taker_pays": offer["TakerPays"],
+    }
+    if "Expiration" in offer:
+        out["expiration"] = offer["Expiration"]
+    return out
+
+
+async def process(ctx: Context, inp: Input) -> JsonDict:
+    header = await select_ledger(ctx, inp.ledger)
+    account = require_account(inp.account, header)
+    seq = header.sequence
+    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
+        raise RPCError(RippledError.actNotFound)
+    limit = clamp_limit(ctx, inp.limit, ACCOUNT_OFFERS)
+    if limit == 0:
+        raise RPCError(RippledError.invalidParams)
+    found, marker = await counted_page(
+        ctx, seq, account, inp.marker, limit, lambda obj: obj.get("LedgerEntryType") == "Offer"
+    )
+    out: JsonDict = {
+        "account": inp.account,
+        **ledger_fields(header),
+        "offers": [offer_json(obj) for _key, obj in found],
+    }
+    if marker is not None:
+        out["limit"] = limit
+        out["marker"] = marker
+    return out
+
+
+HANDLER = Handler(NAME, parse, process)
