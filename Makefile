@@ -43,6 +43,7 @@ conformance: setup
 
 bench: setup
 	$(PY) bench/codec.py
+	$(PY) bench/forge.py --ledgers 50
 
 deb:
 	scripts/build-deb
