@@ -1,0 +1,211 @@
+"""Hot answers: the newest ledger's JSON-RPC answers kept as ready bytes, so a repeated request costs no store or codec work.
+
+Why whole answers: a hot ``account_info`` through the dispatcher costs four
+store reads (range, header, AccountRoot, Amendments) and a binary-to-JSON
+decode; under load the same few accounts and ledgers are asked again and
+again. Keyed by the exact request body (and whether the client is admin), an
+answer is pre-serialised JSON: the finest "fragment" there is.
+
+Correctness rests on three rules:
+
+- only commands whose answer is a function of (request, stored range) are
+  kept (:data:`CACHEABLE`), only plain 200 answers, never forwarded ones nor
+  transient errors (``tooBusy``, ``notReady``, ``internal``...);
+- everything is dropped when the stored range or the "server may be out of
+  date" state changes: both are polled every ``refresh_interval`` seconds on
+  the injected clock (readers in other processes see the writer's ledgers this
+  way too). An answer may therefore be up to one interval older than the
+  newest commit, as if the request had come that much earlier;
+- the memory is bounded (``max_bytes`` in all, least recently used out first;
+  answers over ``max_entry`` bytes are never kept).
+
+The DOS guard still counts every request and every byte, and the per-method
+counters still see every hit.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+from attrs import frozen
+
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+
+from clio_twisted.rpc.dispatch import OUTDATED_AFTER_SECONDS, Dispatcher
+
+CACHEABLE = frozenset(
+    {
+        "account_info",
+        "account_lines",
+        "account_objects",
+        "account_tx",
+        "book_changes",
+        "ledger",
+        "ledger_entry",
+        "nft_history",
+        "transaction_entry",
+        "tx",
+    }
+)
+# Errors that say something about the server's state now, not about the request.
+TRANSIENT_ERRORS = frozenset(
+    {"tooBusy", "notReady", "internal", "slowDown", "unknownCmd", "noPermission", "badSyntax"}
+)
+ENTRY_OVERHEAD = 160  # dict slot, tuple, entry object: a rough per-entry cost in bytes
+
+
+@frozen
+class HotAnswer:
+    """One kept answer: the response body, and what the counters need on a hit."""
+
+    data: bytes
+    method: str
+    failed: bool
+
+
+class HotAnswers:
+    """A bounded map (is_admin, request body) -> answer, valid for one stored range.
+
+    Args:
+        dispatcher: gives the backend (range poll) and the close age.
+        clock: drives the refresh loop.
+        max_bytes: memory budget for bodies and answers together.
+        max_entry: the largest answer kept.
+        refresh_interval: seconds between polls of the stored range.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        clock: IReactorTime,
+        max_bytes: int = 64 << 20,
+        max_entry: int = 256 << 10,
+        refresh_interval: float = 0.2,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self.max_bytes = max_bytes
+        self.max_entry = max_entry
+        self.refresh_interval = refresh_interval
+        self._entries: OrderedDict[tuple[bool, bytes], HotAnswer] = OrderedDict()
+        self.size = 0
+        self.epoch: tuple[int, int, bool] | None = None  # (min, max, outdated); None: not known
+        self.hits = 0
+        self.misses = 0
+        self._loop: LoopingCall | None = None
+        self._refreshing: Deferred[None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def get(self, is_admin: bool, body: bytes) -> HotAnswer | None:
+        entry = self._entries.get((is_admin, body))
+        if entry is None:
+            self.misses += 1
+            return None
+        self._entries.move_to_end((is_admin, body))
+        self.hits += 1
+        counters = self._dispatcher.base_context.counters
+        if counters is not None:
+            counters.rpc_started(entry.method)
+            if entry.failed:
+                counters.rpc_failed(entry.method, 0.0)
+            else:
+                counters.rpc_finished(entry.method, 0.0)
+        return entry
+
+    def offer(self, is_admin: bool, body: bytes, answer: dict[str, Any], data: bytes) -> None:
+        """Keep ``data`` (the serialised ``answer`` to ``body``) if it may be served again."""
+        if self.epoch is None or len(data) > self.max_entry:
+            return
+        if "forwarded" in answer:
+            return
+        result = answer.get("result")
+        if not isinstance(result, dict):
+            return
+        error = result.get("error")
+        if error in TRANSIENT_ERRORS:
+            return
+        try:
+            request = orjson.loads(body)
+            method = request["method"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return
+        if method not in CACHEABLE:
+            return
+        key = (is_admin, body)
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= len(body) + len(old.data) + ENTRY_OVERHEAD
+        self._entries[key] = HotAnswer(data, method, error is not None)
+        self.size += len(body) + len(data) + ENTRY_OVERHEAD
+        while self.size > self.max_bytes and self._entries:
+            (_, old_body), old = self._entries.popitem(last=False)
+            self.size -= len(old_body) + len(old.data) + ENTRY_OVERHEAD
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+    # -- validity --------------------------------------------------------------------------
+
+    async def refresh(self) -> None:
+        """Read the stored range and the close age; drop everything when either changed."""
+        stored = await self._dispatcher.backend.fetch_ledger_range()
+        if stored is None:
+            epoch = None
+        else:
+            age = await self._dispatcher.last_close_age(stored)
+            outdated = age is None or age >= OUTDATED_AFTER_SECONDS
+            epoch = (stored.min_sequence, stored.max_sequence, outdated)
+        if epoch != self.epoch:
+            self.clear()
+            self.epoch = epoch
+
+    def _tick(self) -> None:
+        if self._refreshing is not None:
+            return  # the previous poll is still waiting for the store
+        d = Deferred.fromCoroutine(self.refresh())
+        if d.called:
+            d.addErrback(self._failed)
+            return
+        self._refreshing = d
+
+        def done(result: object) -> object:
+            self._refreshing = None
+            return result
+
+        d.addBoth(done)
+        d.addErrback(self._failed)
+
+    def _failed(self, failure: Any) -> None:
+        # Unknown state: serve nothing from memory until a poll succeeds.
+        self.clear()
+        if failure.check(CancelledError):
+            return
+        self.epoch = None
+        self.log.failure("hot answers: reading the ledger range failed", failure)
+
+    def start(self) -> None:
+        if self._loop is None:
+            self._loop = LoopingCall(self._tick)
+            self._loop.clock = self._clock
+            self._loop.start(self.refresh_interval, now=True)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self._loop = None
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+        self.clear()
+        self.epoch = None
