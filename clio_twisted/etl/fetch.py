@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar, cast
 
-from attrs import frozen
+from attrs import field, frozen
 
 from twisted.internet.defer import Deferred, DeferredSemaphore, gatherResults
 
@@ -37,6 +37,8 @@ class FetchedLedger:
     announced_hash: bytes | None
     rows: LedgerRows
     objects: list[LedgerObject]  # new versions, deletions as b"", in key order
+    # each changed key's blob before this ledger (None: absent), filled in at verification
+    previous: dict[bytes, bytes | None] = field(factory=dict)
 
 
 async def bounded_gather(jobs: Iterable[Callable[[], Awaitable[T]]], limit: int) -> list[T]:

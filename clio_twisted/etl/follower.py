@@ -26,7 +26,13 @@ from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
 from clio_twisted.backend.cache import StateCache
-from clio_twisted.backend.interface import IBackend, LedgerRange, LedgerWrite, WriteConflict
+from clio_twisted.backend.interface import (
+    IBackend,
+    LedgerObject,
+    LedgerRange,
+    LedgerWrite,
+    WriteConflict,
+)
 from clio_twisted.etl.fetch import FetchedLedger, fetch_ledger
 from clio_twisted.etl.initial_load import initial_load
 from clio_twisted.etl.pool import SourcePool
@@ -275,6 +281,7 @@ class Etl:
         if fetched is None:
             return False
         objects = fetched.objects
+        previous = fetched.previous
         links = self.cache.apply_ledger(objects, seq)
         rows = fetched.rows
         write = LedgerWrite(
@@ -303,8 +310,10 @@ class Etl:
                 self.status.phase = Phase.READING
                 self._last_progress = self.clock.seconds()
                 self._drop_prefetched()
-                # The cache holds seq already (validated data is the same whoever writes it):
-                # the reader step for seq must not apply it twice, which is harmless anyway.
+                # Put the cache and state map back at seq - 1: the reader step applies
+                # seq from the store if the other writer committed it, and a later
+                # takeover refetches it (its successor links need the old state).
+                self._undo(previous, seq - 1)
                 return False
             except Exception as e:
                 self.log.warn("write of ledger {seq} failed ({why}); retrying", seq=seq, why=e)  # noqa: G010
@@ -365,10 +374,21 @@ class Etl:
         header = fetched.header
         check_header(header, fetched.announced_hash, self._last_hash)
         check_transactions(header, fetched.rows.transactions)
+        previous = {o.key: self.cache.peek(o.key) for o in fetched.objects}
+        fetched.previous.clear()
+        fetched.previous.update(previous)
         if self.verifier is not None:
-            previous = {o.key: self.cache.peek(o.key) for o in fetched.objects}
             self.verifier.check(header, fetched.objects, previous)
             self._note_state_memory()
+
+    def _undo(self, previous: dict[bytes, bytes | None], sequence: int) -> None:
+        """Return the cache and the state map to their state before a ledger that was not committed."""
+        restore = [LedgerObject(k, v or b"", sequence) for k, v in previous.items()]
+        self.cache.update(restore, sequence)
+        self.cache.latest_sequence = sequence
+        if self.verifier is not None:
+            self.verifier.apply(restore)
+            self.verifier.sequence = sequence
 
     # -- bookkeeping -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.backend.cache import book_base, is_book_directory
-from clio_twisted.backend.interface import FIRST_KEY, LAST_KEY, LedgerWrite
+from clio_twisted.backend.interface import FIRST_KEY, LAST_KEY, LedgerWrite, WriteConflict
 from clio_twisted.etl.follower import Etl, EtlSettings
 from clio_twisted.etl.pool import SourcePool
 from clio_twisted.etl.status import Phase
@@ -358,6 +358,50 @@ class WriterElectionTests(SynchronousTestCase):
         reader.stop()
         clock.advance(1)
         self.successResultOf(rd)
+
+    def test_lost_fence_makes_a_reader_that_later_takes_over(self) -> None:
+        """A WriteConflict turns the writer into a reader; with the store silent it takes over again, no gap."""
+        chain = chain_upto(corpus(), 20)
+
+        class FencedOnce(RecordingBackend):
+            conflicts = 0
+
+            async def write_ledger(self, ledger: LedgerWrite) -> None:
+                if ledger.sequence == 11 and not self.conflicts:
+                    self.conflicts += 1
+                    raise WriteConflict("another writer holds the fence")
+                await super().write_ledger(ledger)
+
+        backend = FencedOnce()
+        etl, clock, _ = make(
+            chain,
+            20,
+            EtlSettings(start_sequence=3, finish_sequence=20, num_markers=2, takeover_seconds=5),
+            backend,
+        )
+        phases: list[tuple[int, bool]] = []
+        etl.add_listener(lambda seq: phases.append((seq, etl.status.is_writer)))
+        d = run(etl)
+        clock.advance(1)
+        self.assertEqual(backend.conflicts, 1)
+        self.assertFalse(etl.status.is_writer)
+        self.assertIs(etl.status.phase, Phase.READING)
+        self.assertEqual(backend.store.range.max_sequence, 10)  # type: ignore[union-attr]
+        for _ in range(10):
+            clock.advance(1)
+        self.successResultOf(d)
+        self.assertEqual([seq for seq, _w in phases], list(range(3, 21)))
+        self.assertEqual(backend.store.range.max_sequence, 20)  # type: ignore[union-attr]
+        # the links written after the takeover still rebuild the key order of every ledger
+        links: dict[bytes, bytes] = {}
+        for write in backend.writes:
+            links.update(write.successors)
+            walk, key = [], links[FIRST_KEY]
+            while key != LAST_KEY:
+                walk.append(key)
+                key = links[key]
+            self.assertEqual(walk, live_keys(chain, write.sequence), f"ledger {write.sequence}")
+        self.assertEqual(list(etl.cache.keys()), live_keys(chain, 20))
 
     def test_read_only_server_never_writes(self) -> None:
         """A read_only server follows the store and never becomes a writer, however silent it is."""
