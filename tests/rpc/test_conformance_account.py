@@ -247,3 +247,25 @@ class AccountCurrenciesTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded account_currencies answer and error equals rippled's."""
         self.assertGreater(self._check(), 10)
+
+
+class AccountNftsTests(_Conformance):
+    method = "account_nfts"
+
+    def test_answers(self) -> None:
+        """Every recorded account_nfts page, limit and error equals rippled's."""
+        self.assertGreater(self._check(), 20)
+
+
+class NftOffersTests(SynchronousTestCase):
+    def test_buy(self) -> None:
+        """Every recorded nft_buy_offers page and error equals rippled's."""
+        case = _Conformance()
+        case.method = "nft_buy_offers"
+        self.assertGreater(case._check(), 15)
+
+    def test_sell(self) -> None:
+        """Every recorded nft_sell_offers answer and error equals rippled's."""
+        case = _Conformance()
+        case.method = "nft_sell_offers"
+        self.assertGreater(case._check(), 10)
