@@ -41,8 +41,9 @@ XRP_ISSUE = (bytes(20), b"")
 
 # An issue as a book side: (20-byte currency code, 20-byte issuer; empty for XRP).
 Issue = tuple[bytes, bytes]
-# An order book: (taker_pays issue, taker_gets issue), as a subscription names it.
-Book = tuple[Issue, Issue]
+# An order book: (taker_pays issue, taker_gets issue, permissioned domain or None), as a
+# subscription names it (an offer's TakerGets is what a taker pays into the book).
+Book = tuple[Issue, Issue, bytes | None]
 
 
 @frozen
@@ -156,7 +157,12 @@ def issue_of(amount: Any) -> Issue | None:
 
 
 def affected_books(meta: JsonDict) -> set[Book]:
-    """The books of the Offer nodes, as Clio finds them (Previous/New/Final fields by node kind)."""
+    """The books of the Offer nodes, as rippled and Clio find them (Previous/New/Final fields by node kind).
+
+    rippled keys an offer's book by (TakerGets issue, TakerPays issue) while its
+    ``subscribe`` keys a book by (taker_pays, taker_gets): so an offer reaches the
+    subscribers whose ``taker_pays`` is its TakerGets. The recorded streams show it.
+    """
     books: set[Book] = set()
     for wrapper in meta.get("AffectedNodes", ()):
         for kind, part in (
@@ -170,7 +176,8 @@ def affected_books(meta: JsonDict) -> set[Book]:
             fields = node.get(part) or {}
             pays, gets = issue_of(fields.get("TakerPays")), issue_of(fields.get("TakerGets"))
             if pays is not None and gets is not None:
-                books.add((pays, gets))
+                domain = fields.get("DomainID")
+                books.add((gets, pays, bytes.fromhex(domain) if isinstance(domain, str) else None))
     return books
 
 
