@@ -44,6 +44,7 @@ from clio_twisted.etl.verify import (
     check_header,
     check_transactions,
 )
+from clio_twisted.protocol.codec import CodecError
 from clio_twisted.protocol.ledger_header import LedgerHeader
 
 
@@ -118,6 +119,10 @@ class Etl:
             await self._run()
         except (Stopped, CancelledError):
             pass
+        except CodecError as e:
+            # rippled sent something our protocol definitions do not know: Clio's "amendment blocked".
+            self.status.amendment_blocked = True
+            self._fail(f"ETL stopped: a ledger could not be decoded (amendment blocked?): {e}")
         except Exception as e:  # never silently: the operator must see why ingestion ended
             self.log.failure("ETL stopped")
             self._fail(f"ETL stopped: {e!r}")
@@ -262,6 +267,14 @@ class Etl:
         self.log.info("the store has been silent: this server becomes the writer")
         if self._cache_load is not None and not self.cache.full:
             await self._cache_load
+        if not self.cache.full:
+            # The background load failed (it logged why): a writer needs the whole state.
+            rng = await self.backend.fetch_ledger_range()
+            assert rng is not None
+            self.cache = StateCache()
+            self.status.cache = self.cache.to_json
+            self.verifier = None
+            await self.cache.load_from(self.backend, rng.max_sequence)
         if self.settings.verify_state and self.verifier is None:
             verifier = StateVerifier()
             verifier.load(self.cache.items(), self.cache.latest_sequence)

@@ -63,6 +63,7 @@ class EtlStatus:
     phase: Phase = Phase.STARTING
     is_writer: bool = False
     error: str | None = None
+    amendment_blocked: bool = False
     load: LoadProgress | None = None
     last_committed: int | None = None
     last_commit_time: float | None = None
@@ -93,6 +94,8 @@ class EtlStatus:
             info["state_map_bytes"] = self.state_map_bytes
         if self.error is not None:
             info["error"] = self.error
+        if self.amendment_blocked:
+            info["amendment_blocked"] = True
         return info
 
     def health(self) -> tuple[bool, dict[str, Any]]:

@@ -199,6 +199,33 @@ class FailureTests(SynchronousTestCase):
         self.assertFalse(healthy)
         self.assertIn("error", body)
 
+    def test_undecodable_ledger_stops_as_amendment_blocked(self) -> None:
+        """A transaction the codec cannot decode stops the writer, says so, and commits nothing of it."""
+        chain = chain_upto(corpus(), 12)
+        backend = InMemoryBackend()
+        etl, clock, (source,) = make(
+            chain, 12, EtlSettings(start_sequence=3, finish_sequence=12, num_markers=2), backend
+        )
+        original = source.request
+
+        async def request(cmd, timeout=30.0):  # type: ignore[no-untyped-def]
+            answer = await original(cmd, timeout)
+            if cmd["command"] == "ledger" and cmd["ledger_index"] == 9:
+                for tx in answer["ledger"]["transactions"]:
+                    tx["meta"] = "E0" + tx["meta"]  # an unknown field code in front
+            return answer
+
+        source.request = request  # type: ignore[method-assign]
+        d = run(etl)
+        for _ in range(10):
+            clock.advance(1)
+        self.successResultOf(d)
+        self.assertIs(etl.status.phase, Phase.FAILED)
+        self.assertTrue(etl.status.amendment_blocked)
+        self.assertTrue(etl.status.server_info(0)["amendment_blocked"])
+        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
+        self.assertEqual(rng.max_sequence, 8)
+
     def test_one_bad_answer_is_refetched(self) -> None:
         """A single wrong object is caught, refetched, and the right ledger committed."""
         chain = chain_upto(corpus(), 12)
