@@ -269,3 +269,19 @@ class NftOffersTests(SynchronousTestCase):
         case = _Conformance()
         case.method = "nft_sell_offers"
         self.assertGreater(case._check(), 10)
+
+
+class GatewayBalancesTests(_Conformance):
+    method = "gateway_balances"
+
+    def test_answers(self) -> None:
+        """Every recorded gateway_balances answer (hot wallets, assets, v1/v2 errors) equals rippled's."""
+        self.assertGreater(self._check(), 9)
+
+
+class DepositAuthorizedTests(_Conformance):
+    method = "deposit_authorized"
+
+    def test_answers(self) -> None:
+        """Every recorded deposit_authorized answer (credentials included) and error equals rippled's."""
+        self.assertGreater(self._check(), 10)
