@@ -545,6 +545,11 @@ class FastHttpProtocol(Protocol):
 
     def _to_channel(self, data: bytes) -> None:
         if self._channel is not None:
+            # After the upgrade Autobahn owns the transport: its protocol gets the bytes.
+            owner = getattr(self.transport, "protocol", None)
+            if owner is not None and owner is not self and owner is not self._channel:
+                owner.dataReceived(data)
+                return
             self._channel.dataReceived(data)
         elif self._backlog is not None:
             self._backlog.append(data)
