@@ -285,3 +285,11 @@ class DepositAuthorizedTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded deposit_authorized answer (credentials included) and error equals rippled's."""
         self.assertGreater(self._check(), 10)
+
+
+class NorippleCheckTests(_Conformance):
+    method = "noripple_check"
+
+    def test_answers(self) -> None:
+        """Every recorded noripple_check answer (both roles, with transactions) and error equals rippled's."""
+        self.assertGreater(self._check(), 15)
