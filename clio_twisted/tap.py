@@ -12,23 +12,30 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from twisted.application.service import IService
-from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
 from twisted.web.iweb import IRequest
 
 import clio_twisted
 from clio_twisted.backend.interface import IBackend
 from clio_twisted.config import ClioConfig, ConfigError, default_config_path, load_config
+from clio_twisted.feeds.manager import SubscriptionManager
+from clio_twisted.feeds.publisher import Publisher
+from clio_twisted.feeds.relay import RELAY_STREAMS, Relay
 from clio_twisted.logging import make_observer
 from clio_twisted.metrics import Metrics
 from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.dispatch import Dispatcher
+from clio_twisted.rpc.forward import Forwarder
 from clio_twisted.rpc.handlers import load_handlers
 from clio_twisted.service import ClioService
+from clio_twisted.web._fast_hot import HotAnswers
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard
+from clio_twisted.web.fast_http import FastHttpFactory
 from clio_twisted.web.inflight import InFlight
 from clio_twisted.web.metrics import MetricsResource
+from clio_twisted.web.processes import api_endpoint
 from clio_twisted.web.root import ApiSite, RootResource, peer_ip
 from clio_twisted.web.status_page import StatusPageResource, status_provider, wants_status_page
 from clio_twisted.web.websocket import ClioWebSocketFactory
@@ -109,6 +116,38 @@ def default_parts(config: ClioConfig, backend: IBackend, reactor: Any) -> list[I
     return [EtlService.from_config(config, backend, reactor)]
 
 
+def wire_feeds(
+    config: ClioConfig, backend: IBackend, reactor: Any, etl: Any
+) -> tuple[SubscriptionManager, Forwarder]:
+    """Subscriptions, publishing after each commit, the relay of rippled's streams, and forwarding."""
+    sources: list[Any] = list(getattr(etl, "sources", None) or [])
+
+    def network_id() -> int:
+        for source in sources:
+            value = getattr(getattr(source, "state", None), "network_id", None)
+            if isinstance(value, int):
+                return value
+        return 0
+
+    manager = SubscriptionManager(network_id=network_id)
+    forwarder = Forwarder(
+        reactor,
+        lambda: sources,
+        request_timeout=config.forwarding.request_timeout,
+        cache_timeout=config.forwarding.cache_timeout,
+    )
+    follower = getattr(etl, "etl", None)
+    if follower is not None and hasattr(follower, "add_listener"):
+        publisher = Publisher(backend, manager, reactor)
+        follower.add_listener(publisher.on_committed)
+        follower.add_listener(forwarder.invalidate)
+        relay = Relay(manager)
+        for source in sources:
+            if hasattr(source, "relay_to"):
+                source.relay_to(relay.on_stream, RELAY_STREAMS)
+    return manager, forwarder
+
+
 def build_service(
     config: ClioConfig,
     reactor: Any,
@@ -116,12 +155,14 @@ def build_service(
     parts_factory: PartsFactory = default_parts,
     environ: Mapping[str, str] | None = None,
     install_log_observer: bool = True,
+    endpoint: IStreamServerEndpoint | None = None,
 ) -> ClioService:
     """Wire every part of the server from a validated config; opens nothing until started."""
     backend = backend_factory(config, reactor)
     parts = parts_factory(config, backend, reactor)
     etl = next((p for p in parts if hasattr(p, "status")), None)
     metrics = Metrics(reactor)
+    subscriptions, forwarder = wire_feeds(config, backend, reactor, etl)
     base = Context(
         backend=backend,
         clock=reactor,
@@ -129,6 +170,8 @@ def build_service(
         started_at=reactor.seconds(),
         etl=etl,
         counters=metrics,
+        subscriptions=subscriptions,
+        forwarder=forwarder,
         info_sections=(_EtlInfo(etl),) if etl is not None else (),
     )
     dispatcher = Dispatcher(load_handlers(), base)
@@ -142,6 +185,8 @@ def build_service(
         inflight,
         reactor,
         max_message_size=config.server.max_ws_message_size,
+        subscriptions=subscriptions,
+        max_sending_queue_size=config.server.ws_max_sending_queue_size,
     )
 
     def is_admin(request: IRequest) -> bool:
@@ -172,12 +217,19 @@ def build_service(
         status_page=(status_page, wants_status_page),
     )
     site = ApiSite(root, dos_guard, config.server.max_request_size, reactor=reactor)
-    endpoint = serverFromString(reactor, config.server.listen)
+    # The lean HTTP front answers JSON-RPC POSTs and hands the rest to the site (issue 14);
+    # server.processes > 1 listens in several processes on one port (web/processes.py).
+    fast = FastHttpFactory(
+        site, dispatcher, dos_guard, admin, inflight, reactor, hot=HotAnswers(dispatcher, reactor)
+    )
+    if endpoint is None:
+        endpoint = api_endpoint(config, reactor)
     return ClioService(
         backend=backend,
         clock=reactor,
         endpoint=endpoint,
         site=site,
+        listen_factory=fast,
         dos_guard=dos_guard,
         inflight=inflight,
         ws_factory=ws_factory,

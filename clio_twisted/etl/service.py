@@ -63,6 +63,7 @@ class EtlService(MultiService):
             ws_sources.append(source)
             self.pool.sources.append(source)
             source.setServiceParent(self)
+        self.sources = ws_sources
         self.status = EtlStatus()
         self.status.sources = lambda: [s.to_json() for s in ws_sources]
         self.etl = Etl(self.pool, backend, clock, self.settings, cache=cache, status=self.status)

@@ -17,7 +17,7 @@ On every (re)connection the client sends ``server_info`` (to learn the
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast
 
 import orjson
@@ -208,6 +208,8 @@ class WsSource(Service):
         initial_delay: float = 1.0,
         max_delay: float = 30.0,
         connect_timeout: float = 10.0,
+        on_stream: Callable[[WsSource, JsonDict], None] | None = None,
+        streams: tuple[str, ...] = ("ledger",),
     ) -> None:
         self.name = f"{host}:{ws_port}"
         self.host = host
@@ -217,6 +219,10 @@ class WsSource(Service):
         self._on_validated = on_validated
         self._network_check = network_check
         self._connect_timeout = connect_timeout
+        # feeds: the other streams' messages (proposed transactions, validations,
+        # manifests) go to ``on_stream``, for the relay to pick one source's.
+        self._on_stream = on_stream
+        self._streams = list(streams)
         endpoint = TCP4ClientEndpoint(reactor, host, ws_port, timeout=int(connect_timeout))
         self._factory = _RippledClientFactory(self, f"ws://{host}:{ws_port}")
         self._factory.setProtocolOptions(autoPingInterval=10, autoPingTimeout=30)
@@ -227,6 +233,13 @@ class WsSource(Service):
             clock=clock,
             prepareConnection=self._prepare,  # type: ignore[arg-type]
         )
+
+    def relay_to(
+        self, on_stream: Callable[[WsSource, JsonDict], None], streams: Sequence[str]
+    ) -> None:
+        """Subscribe to ``streams`` on (re)connect and hand their non-ledger messages to ``on_stream``."""
+        self._on_stream = on_stream
+        self._streams = list(streams)
 
     # -- the LedgerSource interface ---------------------------------------------------------
 
@@ -284,7 +297,7 @@ class WsSource(Service):
                 "ETL source {source} refused: {why}", source=self.name, why=self.state.refused
             )
         sub = _answer_to_result(
-            await proto.send_request({"command": "subscribe", "streams": ["ledger"]}).addTimeout(
+            await proto.send_request({"command": "subscribe", "streams": self._streams}).addTimeout(
                 self._connect_timeout, self._clock
             )
         )
@@ -309,6 +322,11 @@ class WsSource(Service):
             self._announce(self.state.on_ledger_closed(message, self._clock.seconds()))
         else:
             self.state.last_message = self._clock.seconds()
+            if self._on_stream is not None and self.healthy:
+                try:
+                    self._on_stream(self, message)
+                except Exception:
+                    self.log.failure("relaying a stream message failed")
 
     def on_disconnected(self) -> None:
         if self.state.connected:

@@ -71,7 +71,8 @@ class SubscriptionManager:
 
     log = Logger()
 
-    def __init__(self) -> None:
+    def __init__(self, network_id: Callable[[], int] = lambda: 0) -> None:
+        self.network_id = network_id  # the followed network's id (ctid, network_id fields)
         self._streams: dict[str, set[Any]] = {name: set() for name in STREAMS}
         self._accounts: dict[bytes, set[Any]] = defaultdict(set)
         self._accounts_proposed: dict[bytes, set[Any]] = defaultdict(set)

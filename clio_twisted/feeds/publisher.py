@@ -44,7 +44,6 @@ class Publisher:
         backend: the store the ledgers are read from.
         manager: the subscriptions.
         clock: ``seconds()`` in Unix time.
-        network_id: returns the network id (``ctid``, ``network_id`` fields).
         on_published: called with each published sequence (forwarding cache
             invalidation, benches).
     """
@@ -56,14 +55,12 @@ class Publisher:
         backend: IBackend,
         manager: SubscriptionManager,
         clock: Clock,
-        network_id: Callable[[], int] = lambda: 0,
         max_age: float = MAX_AGE_SECONDS,
         on_published: Callable[[int], None] | None = None,
     ) -> None:
         self.backend = backend
         self.manager = manager
         self.clock = clock
-        self.network_id = network_id
         self.max_age = max_age
         self.on_published = on_published
         self.last_published: int | None = None
@@ -109,7 +106,7 @@ class Publisher:
             await self.backend.fetch_ledger_transactions(sequence),
             key=lambda r: r.transaction_index,
         )
-        network_id = self.network_id()
+        network_id = manager.network_id()
         if manager.has_subscribers("ledger"):
             rng = await self.backend.fetch_ledger_range()
             validated = f"{rng.min_sequence}-{rng.max_sequence}" if rng else str(sequence)

@@ -9,7 +9,11 @@ a JSON object, is answered with a ``badSyntax`` error and the connection stays
 open. A message bigger than ``server.max_ws_message_size`` closes the
 connection with code 1009 (message too big). Every message counts against the
 DOS guard; over budget the answer is a ``slowDown`` error. Subscription
-streams (later work) send through :meth:`ClioWebSocketProtocol.send_json`.
+streams send already-serialised messages through
+:meth:`ClioWebSocketProtocol.send_stream`; answers and stream messages share one
+bounded send queue (:class:`clio_twisted.feeds.send_queue.SendQueue`), and a
+client that lets more than ``server.ws_max_sending_queue_size`` messages pile
+up is disconnected.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from clio_twisted.feeds.send_queue import SendQueue
 from clio_twisted.rpc.dispatch import Caller, Dispatcher
 from clio_twisted.rpc.envelope import answer_ws, dumps, ws_bad_syntax, ws_error
 from clio_twisted.rpc.errors import RippledError, RPCError
@@ -46,6 +51,7 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
         self.is_admin = False
         self._pending: set[Deferred[Any]] = set()
         self._counted = False
+        self.stream_queue: SendQueue | None = None
 
     def onConnect(self, request: ConnectionRequest) -> None:
         try:
@@ -62,6 +68,22 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:
         self.factory.sessions.add(self)
+        self.stream_queue = SendQueue(
+            self._send_now,
+            lambda: self.dropConnection(abort=True),
+            self.factory.max_sending_queue_size,
+            name=self.client_ip,
+        )
+        self.stream_queue.attach(self.transport)
+
+    def _send_now(self, data: bytes) -> None:
+        self.sendMessage(data, isBinary=False)
+
+    def send_stream(self, data: bytes) -> None:
+        """Send one serialised stream message, through the bounded send queue."""
+        if self.state != WebSocketServerProtocol.STATE_OPEN or self.stream_queue is None:
+            return
+        self.stream_queue.push(data)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
         try:
@@ -99,10 +121,17 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
             data = charge_response(self.factory.dos_guard, self.client_ip, body)
         else:
             data = dumps(body)
-        self.sendMessage(data, isBinary=False)
+        if self.stream_queue is not None:
+            self.stream_queue.push(data)
+        else:
+            self.sendMessage(data, isBinary=False)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.factory.sessions.discard(self)
+        if self.stream_queue is not None:
+            self.stream_queue.stopProducing()
+        if self.factory.subscriptions is not None:
+            self.factory.subscriptions.remove_session(self)
         for d in list(self._pending):
             d.cancel()
         if self._counted:
@@ -124,6 +153,8 @@ class ClioWebSocketFactory(WebSocketServerFactory):
         reactor: IReactorTime,
         max_message_size: int = 1_048_576,
         auto_ping_interval: float = 30.0,
+        subscriptions: Any = None,
+        max_sending_queue_size: int = 80_000,
     ) -> None:
         super().__init__(reactor=reactor)
         # Autobahn's timers (handshake, ping, close) go through txaio's global
@@ -137,6 +168,8 @@ class ClioWebSocketFactory(WebSocketServerFactory):
         self.dos_guard = dos_guard
         self.admin = admin
         self.inflight = inflight
+        self.subscriptions = subscriptions  # feeds.manager.SubscriptionManager, or None
+        self.max_sending_queue_size = max_sending_queue_size
         self.sessions: set[ClioWebSocketProtocol] = set()
         self.setProtocolOptions(
             maxMessagePayloadSize=max_message_size,

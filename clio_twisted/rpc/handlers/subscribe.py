@@ -150,12 +150,8 @@ async def ledger_stream_answer(ctx: Context) -> JsonDict:
     header = LedgerHeader.from_bytes(blob)
     fee_blob = await ctx.backend.fetch_ledger_object(fees_key(), header.sequence)
     fees = fees_from_object(decode(fee_blob) if fee_blob else None)
-    network_id = getattr(ctx.etl, "network_id", None) if ctx.etl is not None else None
     return ledger_fields(
-        header,
-        fees,
-        f"{rng.min_sequence}-{rng.max_sequence}",
-        network_id if isinstance(network_id, int) else 0,
+        header, fees, f"{rng.min_sequence}-{rng.max_sequence}", manager_of(ctx).network_id()
     )
 
 
