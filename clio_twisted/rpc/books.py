@@ -114,7 +114,8 @@ async def _root(ctx: Context, seq: int, account: bytes) -> JsonDict | None:
     return None if blob is None else decode(blob)
 
 
-async def _frozen(ctx: Context, seq: int, owner: bytes, issue: Issue) -> bool:
+async def line_frozen(ctx: Context, seq: int, owner: bytes, issue: Issue) -> bool:
+    """Whether the issuer froze ``owner``'s trust line for ``issue``."""
     blob = await ctx.backend.fetch_ledger_object(
         keylets.line(owner, issue.issuer, issue.currency), seq
     )
@@ -128,7 +129,7 @@ async def owner_holds(ctx: Context, seq: int, owner: bytes, issue: Issue) -> Dec
     """What ``owner`` can spend of ``issue`` (rippled's ``accountHolds``, zero if frozen)."""
     if issue.is_xrp:
         return Decimal(await account_funds(ctx, seq, encode_account_id(owner), "0"))
-    if await _frozen(ctx, seq, owner, issue):
+    if await line_frozen(ctx, seq, owner, issue):
         return Decimal(0)
     gets = {"currency": _currency_json(issue.currency), "issuer": encode_account_id(issue.issuer)}
     return Decimal(await account_funds(ctx, seq, encode_account_id(owner), gets))
@@ -259,3 +260,13 @@ async def _offer(
     if first:
         offer["owner_funds"] = amount_text(funds, gets.is_xrp)
     return offer
+
+
+async def is_frozen(ctx: Context, seq: int, holder: bytes, issue: Issue) -> bool:
+    """rippled's ``isFrozen``: the issuer froze everything (global freeze) or this holder's line."""
+    if issue.is_xrp:
+        return False
+    root = await _root(ctx, seq, issue.issuer)
+    if root is not None and int(root.get("Flags", 0)) & _GLOBAL_FREEZE:
+        return True
+    return await line_frozen(ctx, seq, holder, issue)

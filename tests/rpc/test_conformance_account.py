@@ -293,3 +293,11 @@ class NorippleCheckTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded noripple_check answer (both roles, with transactions) and error equals rippled's."""
         self.assertGreater(self._check(), 15)
+
+
+class AmmInfoTests(_Conformance):
+    method = "amm_info"
+
+    def test_answers(self) -> None:
+        """Every recorded amm_info answer (by assets, by account, LP view, auction slot) and error equals rippled's."""
+        self.assertGreater(self._check(), 20)
