@@ -106,6 +106,9 @@ class FakeRippled:
         )
         self.connections: set[RippledProtocol] = set()
         self._ledger_subscribers: set[RippledProtocol] = set()
+        # test hooks for the relayed streams and forwarding headers (feeds tests)
+        self._stream_subscribers: dict[str, set[RippledProtocol]] = {}
+        self.handshakes: list[dict[str, str]] = []
         self._refused: dict[str, RpcError] = {}
         self._fail_next = 0
         self._fail_error = KNOWN_ERRORS["tooBusy"]
@@ -166,6 +169,13 @@ class FakeRippled:
 
     def allow(self, command: str) -> None:
         self._refused.pop(command, None)
+
+    def publish(self, stream: str, message: Mapping[str, Any]) -> int:
+        """Send ``message`` to the subscribers of ``stream`` (validations, manifests, proposed...)."""
+        subscribers = list(self._stream_subscribers.get(stream, ()))
+        for protocol in subscribers:
+            protocol.send_json(message)
+        return len(subscribers)
 
     def fail_next(self, count: int, error: str | RpcError = "tooBusy") -> None:
         """Answer the next ``count`` requests, whatever they are, with ``error``."""
@@ -253,6 +263,10 @@ class FakeRippled:
     ) -> dict[str, Any]:
         streams = self._streams(request)
         result: dict[str, Any] = {}
+        if protocol is not None:
+            for stream in streams:
+                if stream != "ledger":
+                    self._stream_subscribers.setdefault(stream, set()).add(protocol)
         if "ledger" in streams:
             if protocol is not None:
                 self._ledger_subscribers.add(protocol)
@@ -269,8 +283,11 @@ class FakeRippled:
     def _unsubscribe(
         self, request: Mapping[str, Any], protocol: RippledProtocol | None
     ) -> dict[str, Any]:
-        if "ledger" in self._streams(request) and protocol is not None:
+        streams = self._streams(request)
+        if "ledger" in streams and protocol is not None:
             self._ledger_subscribers.discard(protocol)
+        for stream in streams:
+            self._stream_subscribers.get(stream, set()).discard(protocol)
         return {}
 
     def connection_made(self, protocol: RippledProtocol) -> None:
@@ -279,6 +296,8 @@ class FakeRippled:
     def connection_lost(self, protocol: RippledProtocol) -> None:
         self.connections.discard(protocol)
         self._ledger_subscribers.discard(protocol)
+        for subscribers in self._stream_subscribers.values():
+            subscribers.discard(protocol)
 
 
 def _success_envelope(request: Mapping[str, Any], result: dict[str, Any]) -> dict[str, Any]:
@@ -308,6 +327,9 @@ class RippledProtocol(WebSocketServerProtocol):
     """One client connection; requests are answered in arrival order."""
 
     factory: RippledFactory
+
+    def onConnect(self, request: Any) -> None:
+        self.factory.server.handshakes.append(dict(request.headers))
 
     def onOpen(self) -> None:
         self.factory.server.connection_made(self)
