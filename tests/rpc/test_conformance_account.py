@@ -301,3 +301,11 @@ class AmmInfoTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded amm_info answer (by assets, by account, LP view, auction slot) and error equals rippled's."""
         self.assertGreater(self._check(), 20)
+
+
+class VaultInfoTests(_Conformance):
+    method = "vault_info"
+
+    def test_answers(self) -> None:
+        """Every recorded vault_info answer (by id, by owner and sequence) and error equals rippled's."""
+        self.assertEqual(self._check(), 6)
