@@ -48,7 +48,7 @@ def vault_key(params: JsonDict) -> bytes | None:
             return None
         return bytes.fromhex(vault_id)
     owner = params.get("owner")
-    seq = params.get("seq")
+    seq: Any = params.get("seq")
     account = parse_account(owner) if isinstance(owner, str) else None
     if account is None or not is_integral(seq) or not 0 <= seq <= 0xFFFFFFFF:
         return None
