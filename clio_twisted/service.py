@@ -21,7 +21,12 @@ from typing import Any, Literal
 
 from twisted.application.service import IService, Service
 from twisted.internet.defer import CancelledError, Deferred, maybeDeferred
-from twisted.internet.interfaces import IListeningPort, IReactorTime, IStreamServerEndpoint
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IProtocolFactory,
+    IReactorTime,
+    IStreamServerEndpoint,
+)
 from twisted.logger import ILogObserver, Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
@@ -62,6 +67,8 @@ class ClioService(Service):
         grace_period: seconds in-flight requests get at shutdown.
         log_observer: registered on the twistd application, if given.
         on_fatal: called (e.g. ``reactor.stop``) when start-up fails.
+        listen_factory: the protocol factory the port serves (``web.fast_http``),
+            when it is not ``site`` itself.
     """
 
     log = Logger()
@@ -80,6 +87,7 @@ class ClioService(Service):
         log_observer: ILogObserver | None = None,
         environ: Mapping[str, str] | None = None,
         on_fatal: Callable[[], object] | None = None,
+        listen_factory: IProtocolFactory | None = None,
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -96,6 +104,7 @@ class ClioService(Service):
         self._outcome: Literal[True] | Failure | None = None
         self._waiters: list[Deferred[None]] = []
         self.on_fatal = on_fatal
+        self.listen_factory = listen_factory  # what the port serves (the lean front); else the site
         self._starting: Deferred[None] | None = None
         self._backend_started = False
 
@@ -132,7 +141,7 @@ class ClioService(Service):
         self.dos_guard.start()
         for part in self.parts:
             part.startService()
-        self.port = await self.endpoint.listen(self.site)
+        self.port = await self.endpoint.listen(self.listen_factory or self.site)
         address = self.port.getHost()
         self.log.info(
             "clio-twisted listening on {host}:{port}",
