@@ -2,8 +2,8 @@
 
 - ``clio-twisted check-config PATH``: the same validation as start-up; prints
   ``ok`` (and any warnings) and exits 0, or prints the one-line error and exits 1.
-- ``clio-twisted verify ...``: reserved for the store verifier (later work adds
-  it to :data:`COMMANDS`).
+- ``clio-twisted verify [--config PATH] [--ledger N] ...``: checks the stored
+  ledgers against their own hashes (:mod:`clio_twisted.verify_store`).
 
 The server itself runs under twistd: ``twistd -n clio --config PATH``.
 """
@@ -17,6 +17,7 @@ from typing import IO
 
 import clio_twisted
 from clio_twisted.config import ConfigError, load_config
+from clio_twisted.verify_store import add_verify_command
 
 
 def check_config(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -39,8 +40,8 @@ def _add_check_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 Command = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-# One entry per subcommand; a ``verify`` subcommand plugs in here.
-COMMANDS: tuple[Command, ...] = (_add_check_config,)
+# One entry per subcommand.
+COMMANDS: tuple[Command, ...] = (_add_check_config, add_verify_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,9 +20,14 @@ same way. Problems are collected, not raised: one run reports every mismatch.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
+from typing import IO, Any
 
+import attrs
 from attrs import define, field, frozen
+
+from twisted.internet.defer import Deferred
 
 from clio_twisted.backend.interface import IBackend, LedgerRange
 from clio_twisted.protocol.hashing import transaction_id
@@ -254,3 +259,98 @@ def _compare_state(tree: SHAMap, header: LedgerHeader, report: VerifyReport) -> 
                 f"{len(tree)} objects stored",
             )
         )
+
+
+# -- the ``clio-twisted verify`` subcommand ------------------------------------------------
+
+
+def add_verify_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Registers ``verify`` on the CLI's subparsers (cli.COMMANDS lists this)."""
+    p = sub.add_parser(
+        "verify",
+        help="check the stored ledgers against their own hashes (read-only), and exit",
+    )
+    p.add_argument("--config", "-c", help="the JSON config file (default: as twistd clio)")
+    p.add_argument("--ledger", type=int, help="rebuild the state of this ledger (default: newest)")
+    p.add_argument("--from", dest="first", type=int, help="first ledger to walk")
+    p.add_argument("--to", dest="last", type=int, help="last ledger to walk")
+    p.add_argument(
+        "--all-states",
+        action="store_true",
+        help="also check the state of every ledger after --ledger, by applying diffs",
+    )
+    p.add_argument("--no-state", action="store_true", help="do not rebuild any state")
+    p.add_argument(
+        "--no-transactions", action="store_true", help="do not rebuild transaction trees"
+    )
+    p.set_defaults(run=run_verify)
+
+
+BackendFactory = Callable[[Any, Any], IBackend]
+
+
+async def verify_main(
+    reactor: Any,
+    config: Any,
+    args: argparse.Namespace,
+    out: IO[str],
+    err: IO[str],
+    backend_factory: BackendFactory,
+) -> int:
+    """Open the configured store read-only, verify it, print the report; the exit code.
+
+    0: every check passed; 1: mismatches (or an empty store); 2: the store cannot be opened.
+    """
+    backend = backend_factory(attrs.evolve(config, read_only=True), reactor)
+    try:
+        await backend.start()
+    except Exception as e:
+        err.write(f"clio-twisted: cannot open the store: {type(e).__name__}: {e}\n")
+        await backend.stop()  # threads it started must not keep the process alive
+        return 2
+    try:
+        report = await verify_store(
+            backend,
+            min_sequence=args.first,
+            max_sequence=args.last,
+            transactions=not args.no_transactions,
+            state_sequence=args.ledger,
+            state=not args.no_state,
+            all_states=args.all_states,
+            progress=lambda line: print(f"verify: {line}", file=err),
+        )
+    finally:
+        await backend.stop()
+    out.write(report.summary() + "\n")
+    return 0 if report.ok else 1
+
+
+def run_verify(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    """The CLI entry: runs :func:`verify_main` on the global reactor."""
+    from twisted.internet import reactor
+
+    from clio_twisted.config import ConfigError, default_config_path, load_config
+    from clio_twisted.tap import default_backend_factory
+
+    try:
+        config = load_config(args.config or default_config_path())
+    except ConfigError as e:
+        err.write(f"clio-twisted: config error: {e}\n")
+        return 2
+    codes: list[int] = []
+
+    async def main() -> None:
+        try:
+            codes.append(
+                await verify_main(reactor, config, args, out, err, default_backend_factory)
+            )
+        finally:
+            reactor.stop()
+
+    reactor.callWhenRunning(
+        lambda: Deferred.fromCoroutine(main()).addErrback(
+            lambda f: err.write(f"clio-twisted: verify failed: {f.getTraceback()}\n")
+        )
+    )
+    reactor.run()
+    return codes[0] if codes else 2

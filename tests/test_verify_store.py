@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from twisted.internet import reactor
 from twisted.internet.defer import Deferred
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet.utils import getProcessOutputAndValue
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from clio_twisted.backend.interface import (
     LedgerObject,
@@ -14,6 +16,7 @@ from clio_twisted.backend.interface import (
     LedgerWrite,
     TransactionRecord,
 )
+from clio_twisted.backend.sqlite import SqliteBackend
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.testing.replay import load_ledgers
 from clio_twisted.verify_store import VerifyReport, verify_store
@@ -22,7 +25,7 @@ from tests.fakes.backend import InMemoryBackend, MemoryStore
 FIRST, LAST = 3, 270
 
 
-async def _fill(backend: InMemoryBackend) -> None:
+async def _fill(backend: Any) -> None:
     for position, ledger in enumerate(load_ledgers()):
         header = ledger.header
         await backend.write_ledger(
@@ -196,3 +199,59 @@ class VerifyStoreTests(SynchronousTestCase):
         """Asking for the state of a ledger outside the walked range is reported, not ignored."""
         report = self.verify(max_sequence=10, state_sequence=20, transactions=False)
         self.assertEqual(self.kinds(report), [(20, "missing_header")])
+
+
+class VerifyCommandTests(TestCase):
+    """``clio-twisted verify`` as a real process over a real SQLite store."""
+
+    timeout = 60
+
+    async def test_verify_command_on_sqlite(self) -> None:
+        """The CLI exits 0 on the intact store, and 1 naming account_hash once an object is altered."""
+        import os
+        import sqlite3
+        import sys
+
+        directory = os.path.abspath(self.mktemp())
+        os.makedirs(directory)
+        db = os.path.join(directory, "clio.sqlite3")
+        backend = SqliteBackend(reactor, db)
+        await backend.start()
+        try:
+            await _fill(backend)
+        finally:
+            await backend.stop()
+        config = os.path.join(directory, "config.json")
+        with open(config, "w") as f:
+            f.write(
+                '{"database": {"type": "sqlite", "sqlite": {"path": "%s"}},'
+                ' "server": {"ip": "127.0.0.1", "port": 51299}}' % db
+            )
+
+        async def run(*extra: str) -> tuple[str, str, int]:
+            out, err, code = await getProcessOutputAndValue(
+                sys.executable,
+                ["-m", "clio_twisted.cli", "verify", "--config", config, *extra],
+                env=dict(os.environ),
+                path=os.getcwd(),
+                reactor=reactor,
+            )
+            return out.decode(), err.decode(), code
+
+        out, err, code = await run()
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("verify: range 3-270: 268 headers", out)
+        self.assertTrue(out.rstrip().endswith("OK"), out)
+
+        with sqlite3.connect(db) as conn:
+            key, seq, blob = conn.execute(
+                "SELECT key, sequence, blob FROM objects WHERE length(blob) > 0"
+                " ORDER BY sequence DESC LIMIT 1"
+            ).fetchone()
+            conn.execute(
+                "UPDATE objects SET blob = ? WHERE key = ? AND sequence = ?",
+                (blob[:-1] + bytes([blob[-1] ^ 1]), key, seq),
+            )
+        out, err, code = await run("--no-transactions")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("ledger 270: account_hash expected", out)
