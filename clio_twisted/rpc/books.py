@@ -10,8 +10,10 @@ ones left. When an offer is not fully funded, ``taker_gets_funded`` and
 ``taker_pays_funded`` say what it can deliver; an issuer's transfer fee is
 charged to owners other than the issuer unless the taker is the issuer.
 
-Arithmetic follows rippled's ``Number`` (19 significant digits, round half to
-even) and lands in an amount of 16 digits (tokens) or whole drops (XRP).
+Arithmetic follows rippled's STAmount ``divide`` (integer mantissa
+arithmetic with its +5 bias) and ``multiply`` (a 19-digit ``Number``
+product), each result canonicalised to an amount of 16 digits (tokens) or
+whole drops (XRP), rounding to nearest.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from clio_twisted.protocol.render import render_ledger_entry
 from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.owner_funds import account_funds
 
-_NUMBER = DecimalContext(prec=19, rounding=ROUND_HALF_EVEN)
 _AMOUNT = DecimalContext(prec=16, rounding=ROUND_HALF_EVEN)
 PARITY = 1_000_000_000
 _GLOBAL_FREEZE = 0x00400000
@@ -57,6 +58,44 @@ def to_decimal(amount: Any) -> Decimal:
     if isinstance(amount, str):
         return Decimal(amount)
     return Decimal(amount["value"])
+
+
+_MIN_MANTISSA = 10**15
+_NUMBER = DecimalContext(prec=19, rounding=ROUND_HALF_EVEN)
+
+
+def _parts(value: Decimal, xrp: bool) -> tuple[int, int]:
+    """An amount as rippled's (mantissa, exponent): drops for XRP, else a 16-digit mantissa."""
+    if value == 0:
+        return 0, 0
+    sign, digits, exp = abs(value).normalize().as_tuple()
+    mantissa, exponent = int("".join(map(str, digits))), int(exp)
+    if xrp and exponent > 0:
+        mantissa, exponent = mantissa * 10**exponent, 0
+    while mantissa < _MIN_MANTISSA:
+        mantissa *= 10
+        exponent -= 1
+    while mantissa >= 10 * _MIN_MANTISSA:
+        mantissa //= 10
+        exponent += 1
+    return mantissa, exponent
+
+
+def divide(num: Decimal, den: Decimal, xrp_result: bool) -> Decimal:
+    """rippled's ``divide``: ``muldiv(num, 10**17, den) + 5``, then canonicalised."""
+    if num == 0:
+        return Decimal(0)
+    nm, ne = _parts(num, False)
+    dm, de = _parts(den, False)
+    value = Decimal(nm * 10**17 // dm + 5).scaleb(ne - de - 17)
+    if (num < 0) != (den < 0):
+        value = -value
+    return round_amount(value, xrp_result)
+
+
+def multiply(a: Decimal, b: Decimal, xrp_result: bool) -> Decimal:
+    """rippled's ``multiply`` once fixUniversalNumber is on: a ``Number`` product, canonicalised."""
+    return round_amount(_NUMBER.multiply(a, b), xrp_result)
 
 
 def round_amount(value: Decimal, xrp: bool) -> Decimal:
@@ -234,13 +273,13 @@ async def _offer(
     limit_funds = funds
     if rate != PARITY and taker != gets.issuer and gets.issuer != owner:
         offer_rate = rate
-        limit_funds = round_amount(_NUMBER.divide(funds, Decimal(rate).scaleb(-9)), gets.is_xrp)
+        limit_funds = divide(funds, Decimal(rate).scaleb(-9), gets.is_xrp)
     if limit_funds >= taker_gets:
         funded = taker_gets
     else:
         funded = limit_funds
         offer["taker_gets_funded"] = amount_json(funded, gets)
-        pays_funded = round_amount(_NUMBER.multiply(funded, dir_rate), pays_xrp)
+        pays_funded = multiply(funded, dir_rate, pays_xrp)
         pays_value = min(taker_pays, pays_funded)
         if pays_xrp:
             offer["taker_pays_funded"] = amount_text(pays_value, True)
@@ -251,9 +290,7 @@ async def _offer(
     if offer_rate == PARITY:
         owner_pays = funded
     else:
-        charged = round_amount(
-            _NUMBER.multiply(funded, Decimal(offer_rate).scaleb(-9)), gets.is_xrp
-        )
+        charged = multiply(funded, Decimal(offer_rate).scaleb(-9), gets.is_xrp)
         owner_pays = min(funds, charged)
     balances[owner] = funds - owner_pays
     offer["quality"] = dir_text

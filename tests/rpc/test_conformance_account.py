@@ -309,3 +309,11 @@ class VaultInfoTests(_Conformance):
     def test_answers(self) -> None:
         """Every recorded vault_info answer (by id, by owner and sequence) and error equals rippled's."""
         self.assertEqual(self._check(), 6)
+
+
+class GetAggregatePriceTests(_Conformance):
+    method = "get_aggregate_price"
+
+    def test_answers(self) -> None:
+        """Every recorded get_aggregate_price answer (trim, time threshold) and error equals rippled's."""
+        self.assertGreater(self._check(), 12)
