@@ -38,6 +38,7 @@ from clio_twisted.testing.fake_rippled import FakeRippled, ReplaySource, Rippled
 from clio_twisted.testing.forge import Forge, load_fixture_ledger
 
 PAGE = 2048
+KEYSPACES: list[str] = []  # made by this run, dropped at its end
 
 
 def make_backend(reactor: Any, kind: str, read_only: bool = False) -> IBackend:
@@ -49,10 +50,11 @@ def make_backend(reactor: Any, kind: str, read_only: bool = False) -> IBackend:
     from clio_twisted.backend.cassandra import CassandraBackend, CassandraSettings
 
     host, _, port = os.environ.get("CLIO_TEST_CASSANDRA", "127.0.0.1:9042").rpartition(":")
+    KEYSPACES.append(f"bench_{uuid.uuid4().hex[:8]}")
     settings = CassandraSettings(
         contact_points=host or "127.0.0.1",
         port=int(port or 9042),
-        keyspace=f"bench_{uuid.uuid4().hex[:8]}",
+        keyspace=KEYSPACES[-1],
         replication_factor=1,
         request_timeout=30.0,
     )
@@ -165,6 +167,22 @@ async def bench(reactor: Any, args: argparse.Namespace) -> None:
         )
 
 
+def drop_keyspaces() -> None:
+    """Blocking; after the reactor stopped."""
+    if not KEYSPACES:
+        return
+    from cassandra.cluster import Cluster
+
+    host, _, port = os.environ.get("CLIO_TEST_CASSANDRA", "127.0.0.1:9042").rpartition(":")
+    cluster = Cluster([host or "127.0.0.1"], port=int(port or 9042), protocol_version=4)
+    try:
+        session = cluster.connect()
+        for name in KEYSPACES:
+            session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
+    finally:
+        cluster.shutdown()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -178,7 +196,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "cassandra"), default="sqlite")
     parser.add_argument("--no-verify", action="store_true", help="skip the account_hash check")
     args = parser.parse_args()
-    task.react(lambda reactor: Deferred.fromCoroutine(bench(reactor, args)))
+    try:
+        task.react(lambda reactor: Deferred.fromCoroutine(bench(reactor, args)))
+    finally:
+        drop_keyspaces()
 
 
 if __name__ == "__main__":
