@@ -37,6 +37,8 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from clio_twisted.rpc.dispatch import OUTDATED_AFTER_SECONDS, Dispatcher
+from clio_twisted.rpc.envelope import dumps
+from clio_twisted.rpc.errors import WarningCode
 
 CACHEABLE = frozenset(
     {
@@ -69,7 +71,7 @@ class HotAnswer:
 
 
 class HotAnswers:
-    """A bounded map (is_admin, request body) -> answer, valid for one stored range.
+    """A bounded map (is_admin, is WebSocket, request bytes) -> answer, valid for one stored range.
 
     Args:
         dispatcher: gives the backend (range poll) and the close age.
@@ -94,7 +96,7 @@ class HotAnswers:
         self.max_bytes = max_bytes
         self.max_entry = max_entry
         self.refresh_interval = refresh_interval
-        self._entries: OrderedDict[tuple[bool, bytes], HotAnswer] = OrderedDict()
+        self._entries: OrderedDict[tuple[bool, bool, bytes], HotAnswer] = OrderedDict()
         self.size = 0
         self.epoch: tuple[int, int, bool] | None = None  # (min, max, outdated); None: not known
         self.hits = 0
@@ -107,12 +109,14 @@ class HotAnswers:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def get(self, is_admin: bool, body: bytes) -> HotAnswer | None:
-        entry = self._entries.get((is_admin, body))
+    def get(self, is_admin: bool, body: bytes, ws: bool = False) -> HotAnswer | None:
+        """The kept answer to this exact request body (HTTP body, or WebSocket message when ``ws``)."""
+        key = (is_admin, ws, body)
+        entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
             return None
-        self._entries.move_to_end((is_admin, body))
+        self._entries.move_to_end(key)
         self.hits += 1
         counters = self._dispatcher.base_context.counters
         if counters is not None:
@@ -123,13 +127,19 @@ class HotAnswers:
                 counters.rpc_finished(entry.method, 0.0)
         return entry
 
-    def offer(self, is_admin: bool, body: bytes, answer: dict[str, Any], data: bytes) -> None:
-        """Keep ``data`` (the serialised ``answer`` to ``body``) if it may be served again."""
+    def offer(
+        self, is_admin: bool, body: bytes, answer: dict[str, Any], data: bytes, ws: bool = False
+    ) -> None:
+        """Keep ``data`` (the serialised ``answer`` to ``body``) if it may be served again.
+
+        HTTP answers carry their outcome in ``result``; WebSocket ones are flat
+        (an error's ``error`` is at the top).
+        """
         if self.epoch is None or len(data) > self.max_entry:
             return
         if "forwarded" in answer:
             return
-        result = answer.get("result")
+        result = answer if ws else answer.get("result")
         if not isinstance(result, dict):
             return
         error = result.get("error")
@@ -137,19 +147,19 @@ class HotAnswers:
             return
         try:
             request = orjson.loads(body)
-            method = request["method"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            method = request.get("command", request.get("method")) if ws else request["method"]
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
             return
-        if method not in CACHEABLE:
+        if not isinstance(method, str) or method not in CACHEABLE:
             return
-        key = (is_admin, body)
+        key = (is_admin, ws, body)
         old = self._entries.pop(key, None)
         if old is not None:
             self.size -= len(body) + len(old.data) + ENTRY_OVERHEAD
         self._entries[key] = HotAnswer(data, method, error is not None)
         self.size += len(body) + len(data) + ENTRY_OVERHEAD
         while self.size > self.max_bytes and self._entries:
-            (_, old_body), old = self._entries.popitem(last=False)
+            (_, _, old_body), old = self._entries.popitem(last=False)
             self.size -= len(old_body) + len(old.data) + ENTRY_OVERHEAD
 
     def clear(self) -> None:
@@ -209,3 +219,16 @@ class HotAnswers:
             self._refreshing.cancel()
         self.clear()
         self.epoch = None
+
+
+def with_load_warning(data: bytes) -> bytes:
+    """An answer re-serialised with the DOS guard's ``load`` warnings (the client is over budget).
+
+    The same body :func:`~clio_twisted.web.dosguard.charge_response` makes.
+    """
+    body = orjson.loads(data)
+    body["warning"] = "load"
+    warnings = body.get("warnings")
+    rate_limit = WarningCode.RATE_LIMIT.to_json()
+    body["warnings"] = [*warnings, rate_limit] if isinstance(warnings, list) else [rate_limit]
+    return dumps(body)

@@ -39,7 +39,6 @@ from collections import deque
 from typing import Any
 
 import httptools
-import orjson
 from attrs import frozen
 
 from twisted.internet.defer import CancelledError, Deferred
@@ -50,8 +49,8 @@ from twisted.python.failure import Failure
 
 from clio_twisted.rpc.dispatch import Caller, Dispatcher
 from clio_twisted.rpc.envelope import HttpAnswer, answer_http, dumps
-from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode
-from clio_twisted.web._fast_hot import HotAnswers
+from clio_twisted.rpc.errors import RippledError, RPCError
+from clio_twisted.web._fast_hot import HotAnswers, with_load_warning
 from clio_twisted.web._fast_wire import (
     CONTINUE,
     JSON,
@@ -397,7 +396,7 @@ class FastHttpProtocol(Protocol):
             if entry is not None:
                 data = entry.data
                 if not self._whitelisted and not guard.add(ip, len(data)):
-                    data = _with_load_warning(data)
+                    data = with_load_warning(data)
                 self._finish(slot, 200, JSON, data)
                 return
         caller = Caller(ip=ip, is_admin=is_admin, transport="http")
@@ -417,7 +416,7 @@ class FastHttpProtocol(Protocol):
             if hot is not None and answer.status == 200:
                 hot.offer(is_admin, body, answer.json, data)
             if not self._whitelisted and not self.factory.dos_guard.add(self._ip, len(data)):
-                data = _with_load_warning(data)
+                data = with_load_warning(data)
             self._finish(slot, answer.status, JSON, data)
         else:
             data = (answer.text or "").encode("utf-8")
@@ -566,16 +565,3 @@ class FastHttpProtocol(Protocol):
             if self._channel is None or self._gone:
                 return
             self._channel.dataReceived(data)
-
-
-def _with_load_warning(data: bytes) -> bytes:
-    """An answer re-serialised with the DOS guard's ``load`` warnings (the client is over budget).
-
-    The same body :func:`~clio_twisted.web.dosguard.charge_response` makes.
-    """
-    body = orjson.loads(data)
-    body["warning"] = "load"
-    warnings = body.get("warnings")
-    rate_limit = WarningCode.RATE_LIMIT.to_json()
-    body["warnings"] = [*warnings, rate_limit] if isinstance(warnings, list) else [rate_limit]
-    return dumps(body)

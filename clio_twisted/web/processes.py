@@ -261,13 +261,13 @@ def worker_main(argv: Sequence[str] | None = None) -> None:
         endpoint=ReusePortEndpoint(reactor, args.port, config.server.ip),
         install_log_observer=False,
     )
-    StandardIO(_ParentWatch(reactor), stdout=os.open(os.devnull, os.O_WRONLY), reactor=reactor)
+    r: Any = reactor
+    stdio: Any = StandardIO  # the POSIX one (mypy sees the Windows signature)
+    stdio(_ParentWatch(r), stdout=os.open(os.devnull, os.O_WRONLY), reactor=r)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C at a terminal is for the first process
-    reactor.callWhenRunning(service.startService)  # type: ignore[attr-defined]
-    reactor.addSystemEventTrigger(  # type: ignore[attr-defined]
-        "before", "shutdown", service.stopService
-    )
-    reactor.run()  # type: ignore[attr-defined]
+    r.callWhenRunning(service.startService)
+    r.addSystemEventTrigger("before", "shutdown", service.stopService)
+    r.run()
 
 
 if __name__ == "__main__":

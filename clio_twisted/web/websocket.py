@@ -34,6 +34,7 @@ from clio_twisted.feeds.send_queue import SendQueue
 from clio_twisted.rpc.dispatch import Caller, Dispatcher
 from clio_twisted.rpc.envelope import answer_ws, dumps, ws_bad_syntax, ws_error
 from clio_twisted.rpc.errors import RippledError, RPCError
+from clio_twisted.web._fast_hot import HotAnswers, with_load_warning
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard, charge_response
 from clio_twisted.web.inflight import InFlight
@@ -95,15 +96,40 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
                 # as Clio: the refusal itself is not charged (no "load" warning on it)
                 self.send_json(ws_error(RPCError(RippledError.slowDown), payload), charge=False)
                 return
+            hot = self.factory.hot
+            if hot is not None:  # the lean front's hot answers (web/_fast_hot.py)
+                entry = hot.get(self.is_admin, payload, ws=True)
+                if entry is not None:
+                    self._send_hot(entry.data)
+                    return
             caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
             d = Deferred.fromCoroutine(answer_ws(self.factory.dispatcher, payload, caller))
             self._pending.add(d)
             self.factory.inflight.track(d)
+            if hot is not None:
+                d.addCallback(self._offer_hot, payload)
             d.addCallback(self.send_json)
             d.addErrback(self._failed)
             d.addBoth(self._forget, d)
         except Exception:
             self._log.failure("WebSocket onMessage failed")
+
+    def _offer_hot(self, body: dict[str, Any], payload: bytes) -> dict[str, Any]:
+        hot = self.factory.hot
+        if hot is not None:
+            hot.offer(self.is_admin, payload, body, dumps(body), ws=True)
+        return body
+
+    def _send_hot(self, data: bytes) -> None:
+        """Send a kept answer, charged like any other (with the ``load`` warning over budget)."""
+        if self.state != WebSocketServerProtocol.STATE_OPEN:
+            return
+        if not self.factory.dos_guard.add(self.client_ip, len(data)):
+            data = with_load_warning(data)
+        if self.stream_queue is not None:
+            self.stream_queue.push(data)
+        else:
+            self.sendMessage(data, isBinary=False)
 
     def _forget(self, result: object, d: Deferred[Any]) -> None:
         self._pending.discard(d)
@@ -171,6 +197,8 @@ class ClioWebSocketFactory(WebSocketServerFactory):
         self.subscriptions = subscriptions  # feeds.manager.SubscriptionManager, or None
         self.max_sending_queue_size = max_sending_queue_size
         self.sessions: set[ClioWebSocketProtocol] = set()
+        # Hot answers shared with the lean HTTP front (web/_fast_hot.py); set by the tap.
+        self.hot: HotAnswers | None = None
         self.setProtocolOptions(
             maxMessagePayloadSize=max_message_size,
             maxFramePayloadSize=max_message_size,

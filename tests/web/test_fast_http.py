@@ -454,3 +454,43 @@ class FuzzTests(SynchronousTestCase):
             self.assertEqual(got, responses(one_by_one))
         for status, _, _ in got:
             self.assertIn(status, (101, 200, 400, 408, 413, 431, 500, 501, 503))
+
+
+class WebSocketHotAnswerTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        from tests.web.helpers import ws_connect
+
+        self.server = fast(hot=True)
+        store_ledgers(self.server.backend, 3, 5, NOW - 2)
+        self.hot = self.server.site.hot  # type: ignore[attr-defined]
+        self.server.ws_factory.hot = self.hot
+        self.hot.start()
+        self.addCleanup(self.hot.stop)
+        self.client = ws_connect(self.server)
+
+    def test_repeat_served_from_memory(self) -> None:
+        """The same WebSocket message twice: the same answer, the second from memory."""
+        message = b'{"command": "ledger", "ledger_index": "validated", "id": 3}'
+        (first,) = self.client.send_text(message)
+        (second,) = self.client.send_text(message)
+        self.assertEqual(first, second)
+        self.assertEqual(orjson.loads(first)["id"], 3)
+        self.assertEqual(self.hot.hits, 1)
+
+    def test_http_and_ws_answers_kept_apart(self) -> None:
+        """An HTTP body and a WebSocket message never share an entry (their envelopes differ)."""
+        body = b'{"method": "ledger", "params": [{"ledger_index": "validated"}]}'
+        proto, transport = connect(self.server)
+        proto.dataReceived(post_bytes(body))
+        self.client.send_text(body)
+        self.assertEqual(self.hot.hits, 0)
+        self.assertEqual(len(self.hot), 2)
+
+    def test_hits_still_charged(self) -> None:
+        """Each WebSocket hit counts a request and its bytes against the DOS guard."""
+        message = b'{"command": "ledger", "ledger_index": "validated"}'
+        self.client.send_text(message)
+        before = self.server.guard._usage["127.0.0.1"].bytes_sent
+        (answer,) = self.client.send_text(message)
+        usage = self.server.guard._usage["127.0.0.1"]
+        self.assertEqual((usage.requests, usage.bytes_sent), (2, before + len(answer)))
