@@ -222,6 +222,7 @@ def build_service(
     fast = FastHttpFactory(
         site, dispatcher, dos_guard, admin, inflight, reactor, hot=HotAnswers(dispatcher, reactor)
     )
+    ws_factory.hot = fast.hot  # repeated WebSocket messages are answered from memory too
     if endpoint is None:
         endpoint = api_endpoint(config, reactor)
     return ClioService(
