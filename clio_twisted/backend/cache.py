@@ -116,6 +116,15 @@ class StateCache:
 
     # -- writes ----------------------------------------------------------------------------
 
+    def clear(self) -> None:
+        """Forget everything (the same object stays shared with the RPC layer)."""
+        self._objects.clear()
+        self._keys.clear()
+        self.latest_sequence = 0
+        self.full = False
+        self.progress = LoadProgress()
+        self._touched_while_loading = None
+
     def _put(self, key: bytes, blob: bytes) -> None:
         if blob:
             if key not in self._objects:

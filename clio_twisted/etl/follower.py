@@ -176,8 +176,7 @@ class Etl:
         self.status.is_writer = True
         self.status.load = progress = LoadProgress()
         self.verifier = StateVerifier() if self.settings.verify_state else None
-        self.cache = StateCache()
-        self.status.cache = self.cache.to_json
+        self.cache.clear()
         self.log.info("store is empty: initial load of ledger {seq}", seq=seq)
         while True:
             try:
@@ -198,8 +197,7 @@ class Etl:
                 self.log.info("another server committed the first ledger: reading")
                 self.status.is_writer = False
                 self.status.phase = Phase.READING
-                self.cache = StateCache()
-                self.status.cache = self.cache.to_json
+                self.cache.clear()
                 self.verifier = None
                 return await self.backend.fetch_ledger_range()
             except SourceError as e:
@@ -207,8 +205,7 @@ class Etl:
                     "initial load of {seq} interrupted ({why}); restarting it", seq=seq, why=e
                 )
                 await self._sleep(self.settings.retry_delay)
-                self.cache = StateCache()
-                self.status.cache = self.cache.to_json
+                self.cache.clear()
                 self.verifier = StateVerifier() if self.settings.verify_state else None
                 progress.objects = 0
                 progress.fraction = 0.0
@@ -271,8 +268,7 @@ class Etl:
             # The background load failed (it logged why): a writer needs the whole state.
             rng = await self.backend.fetch_ledger_range()
             assert rng is not None
-            self.cache = StateCache()
-            self.status.cache = self.cache.to_json
+            self.cache.clear()
             self.verifier = None
             await self.cache.load_from(self.backend, rng.max_sequence)
         if self.settings.verify_state and self.verifier is None:

@@ -113,3 +113,28 @@ class ProgressTests(SynchronousTestCase):
         self.assertGreater(seen[-1]["objects"], 0)
         self.assertIsNotNone(seen[-1]["eta_seconds"])
         self.assertTrue(etl.status.health()[0])
+
+
+class SharedCacheTests(SynchronousTestCase):
+    def test_the_cache_given_is_the_one_filled(self) -> None:
+        """A cache handed in (shared with the RPC layer) is the one the initial load fills, not a copy."""
+        from clio_twisted.backend.cache import StateCache
+
+        chain = chain_upto(load_ledgers(), 12)
+        clock = Clock()
+        source = ChainSource(chain, "a", 12)
+        pool = SourcePool([source], clock, rng=Random(0))
+        pool.on_validated(source, 12)
+        shared = StateCache()
+        etl = Etl(
+            pool,
+            InMemoryBackend(),
+            clock,
+            EtlSettings(start_sequence=5, finish_sequence=12, num_markers=2),
+            cache=shared,
+        )
+        self.successResultOf(Deferred.fromCoroutine(etl.run()))
+        self.assertIs(etl.cache, shared)
+        self.assertTrue(shared.full)
+        self.assertEqual(shared.latest_sequence, 12)
+        self.assertEqual(len(shared), len(chain.page(None, 12, 100000)[0]))
