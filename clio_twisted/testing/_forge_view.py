@@ -31,7 +31,7 @@ _NEVER = frozenset({"LedgerEntryType", "Indexes"})
 _DELETE_FINAL_ONLY = frozenset({"PreviousTxnID", "PreviousTxnLgrSeq"})
 _ALWAYS_ONLY = frozenset({"RootIndex"})
 DIR_NODE_MAX_ENTRIES = 32
-ZERO_PAGE = "0000000000000000"
+ZERO_PAGE = "0"  # a UInt64 as our codec writes it: lowercase hex, no leading zeros
 
 
 def is_default(value: Any) -> bool:
@@ -41,14 +41,15 @@ def is_default(value: Any) -> bool:
     if isinstance(value, int):
         return value == 0
     if isinstance(value, str):
-        return value in ("", "0", ZERO_PAGE) or (len(value) == 64 and value == "0" * 64)
+        return value in ("", "0", "0000000000000000") or (len(value) == 64 and value == "0" * 64)
     if isinstance(value, list):
         return not value
     return False
 
 
 def page_hex(page: int) -> str:
-    return f"{page:016X}"
+    """A directory page number in the codec's UInt64 JSON form (rippled's: ``"1a"``)."""
+    return f"{page:x}"
 
 
 class LedgerState:

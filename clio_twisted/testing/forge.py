@@ -30,8 +30,6 @@ import random
 from collections.abc import Callable, Iterator
 from importlib import resources
 
-from xrpl.core import binarycodec as _xrpl_binarycodec
-
 from clio_twisted.protocol import codec as _codec
 from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import encode_account_id as encode_classic_address
@@ -51,20 +49,22 @@ __all__ = ["Forge", "from_binary", "load_fixture_ledger", "to_binary"]
 
 
 # -- the one codec adapter ------------------------------------------------------------
-# Serialising goes through our codec (it gives xrpl-py's bytes, ~60x faster);
-# the few decodes (the start state) use xrpl-py, whose JSON form (UInt64 as 16
-# hex digits) is the form the forge builds objects in. Tests check every blob
-# against xrpl-py independently.
+# Both directions go through our codec, so the forge needs nothing beyond the
+# package. State objects are held in the JSON form our decoder gives (rippled's):
+# UInt64 fields (directory pages, ExchangeRate) as lowercase hex without leading
+# zeros, which is also how the forge writes the ones it sets (``page_hex``), so
+# an unchanged field compares equal and never lands in PreviousFields. Tests
+# check every blob against xrpl-py independently.
 
 
 def to_binary(obj: JsonObject) -> bytes:
-    """Serialise a transaction, metadata or ledger object (xrpl.js-style JSON)."""
+    """Serialise a transaction, metadata or ledger object (rippled / xrpl.js JSON)."""
     return _codec.encode(obj)
 
 
 def from_binary(blob: bytes) -> JsonObject:
-    decoded: JsonObject = _xrpl_binarycodec.decode(blob.hex())
-    return decoded
+    """Decode a blob to the JSON form the forge holds its state in."""
+    return _codec.decode(blob)
 
 
 # -- the real starting ledgers ---------------------------------------------------------
@@ -682,7 +682,7 @@ class Forge:
                 node["TakerPaysIssuer"] = pays_issue[1].hex().upper()
                 node["TakerGetsCurrency"] = "0" * 40
                 node["TakerGetsIssuer"] = "0" * 40
-                node["ExchangeRate"] = f"{quality:016X}"
+                node["ExchangeRate"] = f"{quality:x}"
 
             book_node = view.dir_add(book, offer_key, describe, preserve_order=True)
             view.insert(
