@@ -40,10 +40,11 @@ Rules:
   touch HTTP.
 
 The registry: :data:`HANDLER_MODULES` names every command module this server
-has or will have, explicitly (no scanning of the package). A module that is
-not written yet is skipped, so an engineer adding ``account_info.py`` does not
-have to edit this file: its name is already here. A command Clio does not
-have needs one line added below.
+serves, explicitly (no scanning of the package). Every listed module must
+exist and define ``HANDLER``, each for a different command: a missing module,
+one without a ``HANDLER``, or two modules for one command stop
+:func:`load_handlers` with an error, so a server never starts without a
+command it claims to have. A new command needs its module and one line below.
 """
 
 from __future__ import annotations
@@ -104,14 +105,17 @@ HANDLER_MODULES: tuple[str, ...] = (
 )
 
 
-def _load(module_name: str) -> Handler[Any] | None:
+def _load(module_name: str) -> Handler[Any]:
+    """The ``HANDLER`` of one listed module; any missing piece is an error, never skipped."""
     qualified = f"{__name__}.{module_name}"
     try:
         module = importlib.import_module(qualified)
     except ModuleNotFoundError as e:
         if e.name == qualified:
-            return None  # not written yet
-        raise  # a real import error inside the handler: fail loudly
+            raise ModuleNotFoundError(
+                f"{qualified} is listed in HANDLER_MODULES but does not exist", name=qualified
+            ) from e
+        raise  # an import inside the handler failed
     handler = getattr(module, "HANDLER", None)
     if not isinstance(handler, Handler):
         raise TypeError(f"{qualified} has no HANDLER = Handler(...)")
@@ -119,12 +123,10 @@ def _load(module_name: str) -> Handler[Any] | None:
 
 
 def load_handlers(module_names: Iterable[str] = HANDLER_MODULES) -> Mapping[str, Handler[Any]]:
-    """The registry: command name to handler, for every listed module that exists."""
+    """The registry: command name to handler, for every listed module (all must exist)."""
     registry: dict[str, Handler[Any]] = {}
     for module_name in module_names:
         handler = _load(module_name)
-        if handler is None:
-            continue
         if handler.name in registry:
             raise ValueError(f"two handlers for {handler.name!r}")
         registry[handler.name] = handler
