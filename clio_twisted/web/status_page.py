@@ -80,10 +80,11 @@ def status_provider(
         metrics: request and error counts.
         backend: read once per snapshot for the stored range (None: no store yet).
         clock: for uptime and the page's timestamps.
-        etl_status: returns the ETL's view as a JSON-able mapping; the page
-            shows ``sources`` (a list of dicts, one per rippled) as a table,
-            any ``{"done": n, "total": m}`` value as a progress bar, and every
-            other key as text.
+        etl_status: returns the ETL's view as a JSON-able mapping (server_info's
+            ``etl`` section fits); the page shows ``sources`` or ``etl_sources``
+            (a list of dicts, one per rippled) as a table, any value with
+            ``done``/``total`` or ``percent`` as a progress bar, and every other
+            key as text.
         started_at: the clock's time at start-up (default: now).
     """
     start = clock.seconds() if started_at is None else started_at
@@ -255,7 +256,7 @@ function duration(s) {
   s = Math.floor(s); const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
   return (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m " + (s % 60) + "s";
 }
-function isProgress(v) { return v && typeof v === "object" && "done" in v && "total" in v; }
+function isProgress(v) { return v && typeof v === "object" && (("done" in v && "total" in v) || "percent" in v); }
 function healthClass(row) {
   for (const k of ["healthy", "connected", "is_connected"]) if (k in row) return row[k] ? "ok" : "bad";
   return "";
@@ -282,8 +283,11 @@ function render(s) {
   const etl = s.etl || {};
   const parts = [];
   for (const [k, v] of Object.entries(etl)) {
-    if (k === "sources") continue;
-    if (isProgress(v)) {
+    if (k === "sources" || k === "etl_sources") continue;
+    if (isProgress(v) && "percent" in v && !("total" in v)) {
+      const rest = Object.entries(v).filter(([name]) => name !== "percent").map(([name, x]) => name + " " + text(x)).join(", ");
+      parts.push(el("div", {}, [k + " ", el("progress", {max: 100, value: v.percent}), " " + v.percent + "% " + rest]));
+    } else if (isProgress(v)) {
       const pct = v.total ? Math.round(100 * v.done / v.total) : 0;
       parts.push(el("div", {}, [k + " ", el("progress", {max: v.total || 1, value: v.done}), " " + v.done + " / " + v.total + " (" + pct + "%)"]));
     } else {
@@ -291,7 +295,7 @@ function render(s) {
     }
   }
   $("etl").replaceChildren(...(parts.length ? parts : ["no ETL status"]));
-  const sources = etl.sources || [];
+  const sources = etl.sources || etl.etl_sources || [];
   $("sources").replaceChildren(sources.length ? table(sources) : "none");
   $("updated").textContent = "updated " + new Date(s.time * 1000).toISOString().replace(/\\.\\d+Z$/, "Z");
   $("updated").className = "muted";

@@ -90,13 +90,14 @@ class StatusPageBrowserTests(TestCase):
             "etl": {
                 "state": "cache loading",
                 "cache_load": {"done": 30, "total": 120},
-                "sources": [
+                "initial_load": {"ledger_index": 1268, "objects": 5000, "percent": 62.5},
+                "etl_sources": [
                     {
                         "url": "ws://127.0.0.1:6006",
-                        "connected": True,
+                        "is_connected": True,
                         "validated_ledgers": "32570-1268",
                     },
-                    {"url": "ws://10.0.0.2:6006", "connected": False, "validated_ledgers": None},
+                    {"url": "ws://10.0.0.2:6006", "is_connected": False, "validated_ledgers": None},
                 ],
             },
         }
@@ -119,6 +120,7 @@ class StatusPageBrowserTests(TestCase):
         self.assertIn('<tr class="bad">', dom)  # the disconnected source is flagged
         self.assertIn('<tr class="ok">', dom)
         self.assertIn("30 / 120 (25%)", dom)
+        self.assertIn("62.5% ledger_index 1268, objects 5000", dom)  # server_info's initial_load
         self.assertIn("too_busy: 2", dom)
         self.assertIn("1h 2m 5s", dom)
         # The first snapshot is embedded (call 1); what the page shows came from a refresh.
