@@ -13,7 +13,7 @@ from clio_twisted.backend.interface import TooBusy
 from clio_twisted.rpc.context import Context, Handler, JsonDict, NoInput, parse_nothing
 from clio_twisted.rpc.dispatch import Caller, Dispatcher, Outcome
 from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode
-from clio_twisted.rpc.handlers import HANDLER_MODULES, load_handlers
+from clio_twisted.rpc.handlers import load_handlers
 from tests.rpc.helpers import LOCAL, NOW, REMOTE, make_dispatcher, store_ledgers
 
 CLIO = WarningCode.CLIO.to_json()
@@ -36,11 +36,6 @@ class DispatchTests(SynchronousTestCase):
         """The registry holds ping, random, version, server_info and ledger_range."""
         names = set(load_handlers())
         self.assertTrue({"ping", "random", "version", "server_info", "ledger_range"} <= names)
-
-    def test_registry_skips_only_modules_not_written(self) -> None:
-        """Every listed module that exists is loaded; listing an unknown one is not an error."""
-        handlers = load_handlers((*HANDLER_MODULES, "no_such_command_module"))
-        self.assertNotIn("no_such_command_module", handlers)
 
     def test_ping_answers_before_any_ledger(self) -> None:
         """ping is an empty success even with nothing stored, with both warnings."""
