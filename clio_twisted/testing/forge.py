@@ -584,11 +584,26 @@ class Forge:
         side = "LowLimit" if hid < gid else "HighLimit"
         return key, line, sign * int(line["Balance"]["value"]), int(line[side]["value"])
 
+    @staticmethod
+    def _shift_line(view: TxView, holder: str, gateway: str, currency: str, delta: int) -> None:
+        """Add ``delta`` to ``holder``'s balance on its line with ``gateway``.
+
+        The stored Balance is from the low account's side, so the sign flips
+        when the holder is the high account.
+        """
+        hid, gid = account_id(holder), account_id(gateway)
+        key = keylets.line(hid, gid, keylets.currency_code(currency))
+        line = view.peek(key)
+        balance = dict(line["Balance"])
+        balance["value"] = _value(int(balance["value"]) + (delta if hid < gid else -delta))
+        line["Balance"] = balance
+        view.update(key, line)
+
     def _gen_iou_payment(self) -> tuple[JsonObject, Applier] | None:
         if not self._lines:
             return None
         holder, gateway, currency = self._rng.choice(self._lines)
-        key, _, balance, limit = self._line_balance(holder, gateway, currency)
+        _, _, balance, limit = self._line_balance(holder, gateway, currency)
         redeem = balance > 0 and self._rng.random() < 0.3
         if redeem:
             amount, sender, dest = self._rng.randint(1, balance), holder, gateway
@@ -603,12 +618,7 @@ class Forge:
         tx = {"TransactionType": "Payment", "Account": sender, "Destination": dest, "Amount": value}
 
         def apply(view: TxView, tx: JsonObject) -> JsonObject:
-            line = view.peek(key)
-            sign = 1 if account_id(holder) < account_id(gateway) else -1
-            balance = dict(line["Balance"])
-            balance["value"] = _value(int(balance["value"]) + sign * delta)
-            line["Balance"] = balance
-            view.update(key, line)
+            self._shift_line(view, holder, gateway, currency, delta)
             return {"DeliveredAmount": dict(value)}
 
         return tx, apply
@@ -638,13 +648,7 @@ class Forge:
 
         def apply(view: TxView, tx: JsonObject) -> JsonObject:
             for holder, delta in ((sender, -amount), (receiver, amount)):
-                key, _, _, _ = self._line_balance(holder, gateway, currency)
-                line = view.peek(key)
-                sign = 1 if account_id(holder) < account_id(gateway) else -1
-                balance = dict(line["Balance"])
-                balance["value"] = _value(int(balance["value"]) + sign * delta)
-                line["Balance"] = balance
-                view.update(key, line)
+                self._shift_line(view, holder, gateway, currency, delta)
             return {"DeliveredAmount": dict(value)}
 
         return tx, apply
