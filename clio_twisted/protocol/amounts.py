@@ -45,17 +45,7 @@ def decimal_text(negative: bool, mantissa: int, exponent: int) -> str:
     sign = "-" if negative else ""
     if exponent != 0 and (exponent < -25 or exponent > -5):
         return f"{sign}{mantissa}e{exponent}"
-    if exponent == 0:
-        return f"{sign}{mantissa}"
-    digits = str(mantissa)
-    # exponent in [-25, -5]: split the digits at the decimal point.
-    point = len(digits) + exponent
-    if point > 0:
-        whole, frac = digits[:point], digits[point:]
-    else:
-        whole, frac = "0", "0" * (-point) + digits
-    frac = frac.rstrip("0")
-    return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+    return _plain(negative, mantissa, exponent)
 
 
 # rippled 3.1's Number: a 19-digit mantissa (range log 18).  A mantissa above
@@ -88,6 +78,7 @@ def number_text(mantissa: int, exponent: int) -> str:
 
 
 def _plain(negative: bool, mantissa: int, exponent: int) -> str:
+    """mantissa * 10**exponent in plain decimal, without trailing fractional zeros."""
     sign = "-" if negative else ""
     if exponent >= 0:
         return f"{sign}{mantissa * 10**exponent}"
@@ -126,17 +117,25 @@ def parse_decimal(text: str) -> tuple[bool, int, int]:
     return sign == "-", mantissa, exponent
 
 
-def normalize(mantissa: int, exponent: int) -> tuple[int, int]:
-    """Scale to a 16-digit mantissa as rippled's canonical form (truncating extra digits)."""
+def rescale(mantissa: int, exponent: int, low: int, high: int) -> tuple[int, int]:
+    """Scale a non-negative mantissa into [low, high], truncating extra digits; zero is (0, 0).
+
+    IOU amounts and rippled's Number differ only in the bounds.
+    """
     if mantissa == 0:
         return 0, 0
-    while mantissa < MIN_MANTISSA:
+    while mantissa < low:
         mantissa *= 10
         exponent -= 1
-    while mantissa > MAX_MANTISSA:
+    while mantissa > high:
         mantissa //= 10
         exponent += 1
     return mantissa, exponent
+
+
+def normalize(mantissa: int, exponent: int) -> tuple[int, int]:
+    """Scale to a 16-digit mantissa as rippled's canonical form (truncating extra digits)."""
+    return rescale(mantissa, exponent, MIN_MANTISSA, MAX_MANTISSA)
 
 
 def iou_value_bytes(text: str) -> bytes:

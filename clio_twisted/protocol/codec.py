@@ -25,6 +25,7 @@ from typing import Any
 
 from clio_twisted.protocol.addresses import AddressError, decode_address, encode_account_id
 from clio_twisted.protocol.amounts import (
+    NUMBER_MIN_MANTISSA,
     AmountError,
     currency_bytes,
     currency_text,
@@ -32,6 +33,7 @@ from clio_twisted.protocol.amounts import (
     iou_value_text,
     number_text,
     parse_decimal,
+    rescale,
 )
 from clio_twisted.protocol.definitions import (
     BASE_TEN_UINT64,
@@ -395,20 +397,11 @@ def _enc_number(value: Any) -> bytes:
 
 # rippled 3.1's Number keeps a 19-digit mantissa; one above 2**63 - 1 is
 # serialized divided by ten (18 digits), see amounts.number_text.
-_NUMBER_MIN = 10**18
 _NUMBER_MAX = 2**63 - 1
 
 
 def _normalize_number(mantissa: int, exponent: int) -> tuple[int, int]:
-    if mantissa == 0:
-        return 0, 0
-    while mantissa < _NUMBER_MIN:
-        mantissa *= 10
-        exponent -= 1
-    while mantissa > _NUMBER_MAX:
-        mantissa //= 10
-        exponent += 1
-    return mantissa, exponent
+    return rescale(mantissa, exponent, NUMBER_MIN_MANTISSA, _NUMBER_MAX)
 
 
 def _enc_vector256(value: Any) -> bytes:

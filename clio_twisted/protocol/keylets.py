@@ -19,6 +19,7 @@ import struct
 from collections.abc import Iterable
 from decimal import Decimal
 
+from clio_twisted.protocol.amounts import MAX_MANTISSA, normalize
 from clio_twisted.protocol.hashing import sha512_half
 
 # Name spaces (rippled's LedgerNameSpace).
@@ -354,9 +355,6 @@ def xchain_create_account_claim_id(
 
 # -- offer quality -------------------------------------------------------------------
 
-_MIN_MANTISSA = 10**15
-_MAX_MANTISSA = 10**16 - 1
-
 # An amount for quality purposes: int drops (XRP, MPT) or a token value.
 Amount = int | str | Decimal
 
@@ -369,15 +367,7 @@ def _mantissa_exponent(amount: Amount) -> tuple[int, int]:
         sign, digits, exp = Decimal(amount).as_tuple()
         mantissa = int("".join(map(str, digits)) or "0")
         exponent = int(exp)
-    if mantissa == 0:
-        return 0, 0
-    while mantissa < _MIN_MANTISSA:
-        mantissa *= 10
-        exponent -= 1
-    while mantissa > _MAX_MANTISSA:
-        mantissa //= 10
-        exponent += 1
-    return mantissa, exponent
+    return normalize(mantissa, exponent)
 
 
 def offer_quality(taker_pays: Amount, taker_gets: Amount) -> int:
@@ -392,7 +382,7 @@ def offer_quality(taker_pays: Amount, taker_gets: Amount) -> int:
         return 0
     mantissa = num_m * 10**17 // den_m + 5
     exponent = num_e - den_e - 17
-    while mantissa > _MAX_MANTISSA:
+    while mantissa > MAX_MANTISSA:
         mantissa //= 10
         exponent += 1
     return ((exponent + 100) << 56) | mantissa
