@@ -399,11 +399,7 @@ def do_server_info(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     now = ctx.now()
     info = dict((ctx.server_info_template or {}).get("info", {}))
     info.update(
-        build_version=ctx.build_version,
-        complete_ledgers=ctx.validated_ledgers(),
-        server_state="full",
-        time=_server_time(now),
-        uptime=max(0, int(now - ctx.started)),
+        _server_status(ctx, now),
         validated_ledger={
             "age": max(0, int(now) - 946684800 - ledger.header.close_time),
             "base_fee_xrp": _xrp(fees.base),
@@ -428,11 +424,7 @@ def do_server_state(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     now = ctx.now()
     state = dict((ctx.server_state_template or {}).get("state", {}))
     state.update(
-        build_version=ctx.build_version,
-        complete_ledgers=ctx.validated_ledgers(),
-        server_state="full",
-        time=_server_time(now),
-        uptime=max(0, int(now - ctx.started)),
+        _server_status(ctx, now),
         validated_ledger={
             "base_fee": fees.base,
             "close_time": ledger.header.close_time,
@@ -445,6 +437,17 @@ def do_server_state(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     if ctx.network_id is not None:
         state["network_id"] = ctx.network_id
     return {"state": dict(sorted(state.items()))}
+
+
+def _server_status(ctx: Context, now: float) -> dict[str, Any]:
+    """The fields server_info and server_state share, as this fake server reports them."""
+    return {
+        "build_version": ctx.build_version,
+        "complete_ledgers": ctx.validated_ledgers(),
+        "server_state": "full",
+        "time": _server_time(now),
+        "uptime": max(0, int(now - ctx.started)),
+    }
 
 
 def _xrp(drops: int) -> int | float:

@@ -355,6 +355,18 @@ class ForwardedTests(SynchronousTestCase):
         self.assertEqual(info["validated_ledger"]["reserve_base_xrp"], 10)
         self.assertNotIn("network_id", info)
 
+    def test_server_state(self) -> None:
+        """server_state shares server_info's status fields but gives fees in drops."""
+        server = _server(start=100)
+        info = _ask(server, command="server_info")["result"]["info"]
+        state = _ask(server, command="server_state")["result"]["state"]
+        for name in ("build_version", "complete_ledgers", "server_state", "time", "uptime"):
+            self.assertEqual(state[name], info[name], name)
+        self.assertEqual(state["complete_ledgers"], "3-100")
+        self.assertEqual(state["validated_ledger"]["seq"], 100)
+        self.assertEqual(state["validated_ledger"]["reserve_base"], 10_000_000)
+        self.assertEqual(list(state), sorted(state))
+
     def test_network_id(self) -> None:
         """A configured network id shows in server_info."""
         server = replay_server(Clock(), network_id=21338)
