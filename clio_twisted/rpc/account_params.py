@@ -15,6 +15,7 @@ from typing import Any
 
 from attrs import frozen
 
+from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import AddressError, decode_address
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.rpc.context import Context, JsonDict
@@ -77,6 +78,12 @@ def require_account(text: str, header: LedgerHeader | None = None) -> bytes:
     return account
 
 
+async def require_account_root(ctx: Context, account: bytes, sequence: int) -> None:
+    """A bare ``actNotFound`` unless ``account`` has an AccountRoot in ledger ``sequence``."""
+    if await ctx.backend.fetch_ledger_object(keylets.account(account), sequence) is None:
+        raise RPCError(RippledError.actNotFound)
+
+
 def read_limit(params: JsonDict) -> int | None:
     """``limit`` as given (None if absent); else ``Invalid field 'limit', not unsigned integer.``"""
     if "limit" not in params:
@@ -94,3 +101,11 @@ def clamp_limit(ctx: Context, limit: int | None, tuning: Tuning) -> int:
     if ctx.is_admin:
         return limit
     return max(tuning.minimum, min(tuning.maximum, limit))
+
+
+def clamp_nonzero_limit(ctx: Context, limit: int | None, tuning: Tuning) -> int:
+    """:func:`clamp_limit` for the owner-directory commands, where a limit of 0 is ``invalidParams``."""
+    limit = clamp_limit(ctx, limit, tuning)
+    if limit == 0:
+        raise RPCError(RippledError.invalidParams)
+    return limit

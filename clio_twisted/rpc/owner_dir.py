@@ -154,3 +154,11 @@ async def counted_page(
         if keep(obj):
             kept.append((key, obj))
     return kept, None
+
+
+def add_page_marker(out: JsonDict, limit: int, marker: str | None) -> JsonDict:
+    """``limit`` and ``marker`` on an answer whose page was cut (mutates and returns ``out``)."""
+    if marker is not None:
+        out["limit"] = limit
+        out["marker"] = marker
+    return out

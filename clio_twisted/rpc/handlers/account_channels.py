@@ -10,21 +10,21 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import base58check_encode, encode_account_id
 from clio_twisted.rpc.account_params import (
     ACCOUNT_CHANNELS,
     account_text,
-    clamp_limit,
+    clamp_nonzero_limit,
     ledger_fields,
     parse_account,
     read_limit,
     require_account,
+    require_account_root,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
-from clio_twisted.rpc.owner_dir import counted_page, parse_dir_marker
+from clio_twisted.rpc.owner_dir import add_page_marker, counted_page, parse_dir_marker
 
 NAME = "account_channels"
 ACCOUNT_PUBLIC_VERSION = 0x23
@@ -79,17 +79,14 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     header = await select_ledger(ctx, inp.ledger)
     account = require_account(inp.account, header)
     seq = header.sequence
-    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
+    await require_account_root(ctx, account, seq)
     destination = None
     if inp.destination:
         parsed = parse_account(inp.destination)
         if parsed is None:
             raise RPCError(RippledError.actMalformed)
         destination = encode_account_id(parsed)
-    limit = clamp_limit(ctx, inp.limit, ACCOUNT_CHANNELS)
-    if limit == 0:
-        raise RPCError(RippledError.invalidParams)
+    limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_CHANNELS)
 
     def keep(obj: JsonDict) -> bool:
         return (
@@ -104,10 +101,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         "channels": [channel_json(key, obj) for key, obj in found],
         **ledger_fields(header),
     }
-    if marker is not None:
-        out["limit"] = limit
-        out["marker"] = marker
-    return out
+    return add_page_marker(out, limit, marker)
 
 
 HANDLER = Handler(NAME, parse, process)

@@ -13,22 +13,22 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import encode_account_id
 from clio_twisted.rpc.account_params import (
     ACCOUNT_LINES,
     account_text,
-    clamp_limit,
+    clamp_nonzero_limit,
     ledger_fields,
     parse_account,
     read_limit,
     require_account,
+    require_account_root,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool
-from clio_twisted.rpc.owner_dir import counted_page, parse_dir_marker
+from clio_twisted.rpc.owner_dir import add_page_marker, counted_page, parse_dir_marker
 
 NAME = "account_lines"
 
@@ -107,16 +107,13 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     fields = ledger_fields(header)
     account = require_account(inp.account, header)
     seq = header.sequence
-    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
+    await require_account_root(ctx, account, seq)
     peer = None
     if inp.peer is not None:
         peer = parse_account(inp.peer)
         if peer is None:
             raise RPCError(RippledError.actMalformed, extra=fields)
-    limit = clamp_limit(ctx, inp.limit, ACCOUNT_LINES)
-    if limit == 0:
-        raise RPCError(RippledError.invalidParams)
+    limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_LINES)
     address = encode_account_id(account)
     peer_address = None if peer is None else encode_account_id(peer)
 
@@ -134,10 +131,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     found, marker = await counted_page(ctx, seq, account, inp.marker, limit, keep)
     lines = [line_json(obj, address) for _key, obj in found]
     out: JsonDict = {"account": inp.account, **fields, "lines": lines}
-    if marker is not None:
-        out["limit"] = limit
-        out["marker"] = marker
-    return out
+    return add_page_marker(out, limit, marker)
 
 
 HANDLER = Handler(NAME, parse, process)

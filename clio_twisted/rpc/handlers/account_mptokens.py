@@ -25,7 +25,12 @@ from attrs import frozen
 
 from clio_twisted.protocol import keylets
 from clio_twisted.protocol.codec import decode
-from clio_twisted.rpc.account_params import Tuning, ledger_fields, parse_account
+from clio_twisted.rpc.account_params import (
+    Tuning,
+    ledger_fields,
+    parse_account,
+    require_account_root,
+)
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode, invalid_params
 from clio_twisted.rpc.ledger_spec import (
@@ -142,8 +147,7 @@ async def owned_of_type(
         ctx.warn(WarningCode.DEPRECATED)
     header = await select_ledger(ctx, inp.ledger)
     seq = header.sequence
-    if await ctx.backend.fetch_ledger_object(keylets.account(inp.account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
+    await require_account_root(ctx, inp.account, seq)
     items, next_marker = await clio_owned_page(ctx, seq, inp.account, inp.limit, inp.marker)
     rendered = []
     for key, blob in items:

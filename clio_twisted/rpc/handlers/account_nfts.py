@@ -21,6 +21,7 @@ from clio_twisted.rpc.account_params import (
     ledger_fields,
     parse_account,
     read_limit,
+    require_account_root,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
@@ -66,9 +67,8 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     if account is None:
         raise RPCError(RippledError.actMalformed)
     seq = header.sequence
+    await require_account_root(ctx, account, seq)
     backend = ctx.backend
-    if await backend.fetch_ledger_object(keylets.account(account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
     limit = clamp_limit(ctx, inp.limit, ACCOUNT_NFTS)
     nfts: list[JsonDict] = []
     past_marker = inp.marker is None

@@ -26,10 +26,11 @@ from clio_twisted.rpc.account_params import (
     ledger_fields,
     read_limit,
     require_account,
+    require_account_root,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.entry_types import BY_NAME, blob_type_code, parse_type_filter
-from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
+from clio_twisted.rpc.errors import invalid_field, missing_field
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool
 
@@ -113,8 +114,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     fields = ledger_fields(header)
     account = require_account(inp.account, header)
     seq = header.sequence
-    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
+    await require_account_root(ctx, account, seq)
     limit = clamp_limit(ctx, inp.limit, ACCOUNT_OBJECTS)
     dir_index, entry = inp.marker if inp.marker is not None else (bytes(32), bytes(32))
     if dir_index != bytes(32):

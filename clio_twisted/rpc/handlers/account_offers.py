@@ -14,16 +14,16 @@ from clio_twisted.protocol import keylets
 from clio_twisted.rpc.account_params import (
     ACCOUNT_OFFERS,
     account_text,
-    clamp_limit,
+    clamp_nonzero_limit,
     ledger_fields,
     read_limit,
     require_account,
+    require_account_root,
 )
 from clio_twisted.rpc.books import quality_text
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
-from clio_twisted.rpc.owner_dir import counted_page, parse_dir_marker
+from clio_twisted.rpc.owner_dir import add_page_marker, counted_page, parse_dir_marker
 
 NAME = "account_offers"
 
@@ -63,11 +63,8 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     header = await select_ledger(ctx, inp.ledger)
     account = require_account(inp.account, header)
     seq = header.sequence
-    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
-    limit = clamp_limit(ctx, inp.limit, ACCOUNT_OFFERS)
-    if limit == 0:
-        raise RPCError(RippledError.invalidParams)
+    await require_account_root(ctx, account, seq)
+    limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_OFFERS)
     found, marker = await counted_page(
         ctx, seq, account, inp.marker, limit, lambda obj: obj.get("LedgerEntryType") == "Offer"
     )
@@ -76,10 +73,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         **ledger_fields(header),
         "offers": [offer_json(obj) for _key, obj in found],
     }
-    if marker is not None:
-        out["limit"] = limit
-        out["marker"] = marker
-    return out
+    return add_page_marker(out, limit, marker)
 
 
 HANDLER = Handler(NAME, parse, process)
