@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrs import evolve
-
 from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.rpc.handlers.account_lines import HANDLER, line_json, negate
-from tests.rpc.corpus import call, corpus_context
+from tests.rpc.corpus import call
+from tests.rpc.handlers._paging import admin, check_walks, walk
 
 GW = "rRtJMZbVx3PM4iXvnH7pR1KYmnyzQXcfm"
 ALICE = "rKRund6F5oRxLkwLkHx49EN1X42yyAH4gq"
 UNFUNDED = "rs1DUUekbFymvBXw1p3bxXR1DZPiH8itwR"
-
-
-def admin(version: int = 1) -> Any:
-    return evolve(corpus_context(version), is_admin=True)
 
 
 def _error(out: dict[str, Any]) -> tuple[str, str]:
@@ -25,28 +20,13 @@ def _error(out: dict[str, Any]) -> tuple[str, str]:
 
 
 class PagingTests(SynchronousTestCase):
-    def _walk(self, account: str, limit: int) -> list[dict[str, Any]]:
-        ctx = admin()
-        lines: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"account": account, "ledger_index": 270, "limit": limit}
-        for _ in range(100):
-            out = call(HANDLER, params, ctx=ctx)
-            lines += out["lines"]
-            if "marker" not in out:
-                self.assertNotIn("limit", out)
-                return lines
-            self.assertEqual(out["limit"], limit)
-            params = {**params, "marker": out["marker"]}
-        self.fail("no last page")
-
     def test_pages_yield_every_line_once_in_order(self) -> None:
         """Walking with limits 1, 2 and 3 gives exactly the unpaged answer, in order."""
-        whole = call(HANDLER, {"account": GW, "ledger_index": 270}, ctx=admin())["lines"]
+        whole = check_walks(self, HANDLER, {"account": GW, "ledger_index": 270}, "lines")
         self.assertEqual(len(whole), 20)
-        for limit in (1, 2, 3):
-            self.assertEqual(self._walk(GW, limit), whole)
-        alice = call(HANDLER, {"account": ALICE, "ledger_index": 270}, ctx=admin())["lines"]
-        self.assertEqual(self._walk(ALICE, 1), alice)
+        params = {"account": ALICE, "ledger_index": 270}
+        alice = call(HANDLER, params, ctx=admin())["lines"]
+        self.assertEqual(walk(self, HANDLER, params, "lines", 1), alice)
 
     def test_non_admin_limit_is_clamped(self) -> None:
         """A public client asking 3 gets rippled's minimum of 10."""

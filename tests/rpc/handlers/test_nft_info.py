@@ -16,6 +16,18 @@ TOKEN = "000909C454073A3970D5F8FEE4CAC0D5C3941041C35E59AE0245C1D100000038"
 SHARES = "000000019E9DA16578870AE28756D182A9AE344092669A2A"
 
 
+def _pages(handler: Any, params: dict[str, Any], field: str, most: int) -> list[Any]:
+    """The items of ``field`` over the pages that follow the markers, at most ``most`` pages."""
+    seen: list[Any] = []
+    for _ in range(most):
+        out = call(handler, params)
+        seen += out[field]
+        if "marker" not in out:
+            break
+        params = {**params, "marker": out["marker"]}
+    return seen
+
+
 class NftInfoTests(SynchronousTestCase):
     def test_shape(self) -> None:
         """Owner, burn state, URI hex and the id's fields."""
@@ -58,14 +70,7 @@ class NftsByIssuerTests(SynchronousTestCase):
     def test_paging_every_nft_once(self) -> None:
         """Pages of 7 list the same tokens as one page of 100, once each, in order."""
         whole = call(BY_ISSUER, {"issuer": HENRY, "limit": 100})["nfts"]
-        seen: list[Any] = []
-        params: dict[str, Any] = {"issuer": HENRY, "limit": 7}
-        for _ in range(50):
-            out = call(BY_ISSUER, params)
-            seen += out["nfts"]
-            if "marker" not in out:
-                break
-            params = {**params, "marker": out["marker"]}
+        seen = _pages(BY_ISSUER, {"issuer": HENRY, "limit": 7}, "nfts", 50)
         self.assertEqual(seen, whole)
         self.assertGreater(len(whole), 50)
 
@@ -88,14 +93,7 @@ class MptHoldersTests(SynchronousTestCase):
         """Every holder with its amount; pages of one give the same holders."""
         whole = call(HOLDERS, {"mpt_issuance_id": SHARES})["mptokens"]
         self.assertEqual(len(whole), 3)
-        seen: list[Any] = []
-        params: dict[str, Any] = {"mpt_issuance_id": SHARES, "limit": 1}
-        for _ in range(10):
-            out = call(HOLDERS, params)
-            seen += out["mptokens"]
-            if "marker" not in out:
-                break
-            params = {**params, "marker": out["marker"]}
+        seen = _pages(HOLDERS, {"mpt_issuance_id": SHARES, "limit": 1}, "mptokens", 10)
         self.assertEqual(seen, whole)
 
     def test_errors(self) -> None:
