@@ -1,12 +1,17 @@
-"""The ledger selection most commands share: ``ledger_hash`` / ``ledger_index``, as Clio parses and resolves it.
+"""The ledger selection most commands share: ``ledger_hash`` / ``ledger_index``, as rippled parses them.
 
 Parsing (pure, in a handler's ``parse``):
 
 - ``ledger_hash``: a string of 64 hex digits, else ``invalidParams``
-  ``ledger_hashNotString`` / ``ledger_hashMalformed``; it wins over ``ledger_index``.
-- ``ledger_index``: an integer, a string of decimal digits (an unsigned 32-bit
-  number), or ``"validated"`` (the newest stored ledger); else ``invalidParams``
-  ``ledgerIndexMalformed``. ``"current"`` and ``"closed"`` are rippled's open
+  ``ledgerHashMalformed`` (rippled 3.1.1's recorded answer; Clio says
+  ``ledger_hashNotString`` / ``ledger_hashMalformed``); it wins over ``ledger_index``.
+- ``ledger_index``: a non-negative integer, a string of decimal digits (an
+  unsigned 32-bit number), or ``"validated"`` (the newest stored ledger); else
+  ``invalidParams`` ``ledgerIndexMalformed`` (a negative integer too, as rippled
+  answers; Clio casts it and answers ``lgrNotFound``).
+- ``as_clio=True`` keeps Clio's two differences above, for Clio's own methods
+  (docs/conformance.md: rippled's answer for rippled's methods, Clio's for Clio's).
+- ``"current"`` and ``"closed"`` are rippled's open
   ledgers: the forwarder relays such requests before any handler runs; without
   one they are answered ``notSupported``.
 - neither: the newest stored ledger.
@@ -47,12 +52,14 @@ def parse_hash256(value: Any, key: str) -> bytes:
     return bytes.fromhex(value)
 
 
-def parse_ledger_index(value: Any) -> int | None:
+def parse_ledger_index(value: Any, as_clio: bool = False) -> int | None:
     """``ledger_index`` as a sequence, or None for ``"validated"``."""
     if isinstance(value, bool):
         raise invalid_params("ledgerIndexMalformed")
     if isinstance(value, int):
-        # Clio casts to a 32-bit unsigned: negatives and huge values are simply not found.
+        if value < 0 and not as_clio:
+            raise invalid_params("ledgerIndexMalformed")
+        # Huge values are simply not found (Clio casts negatives too: not found).
         return value
     if isinstance(value, str):
         if value == "validated":
@@ -67,14 +74,23 @@ def parse_ledger_index(value: Any) -> int | None:
     raise invalid_params("ledgerIndexMalformed")
 
 
-def parse_ledger_spec(params: JsonDict) -> LedgerSpec:
-    """Read ``ledger_hash`` and ``ledger_index`` from a request's parameters."""
+def parse_ledger_hash(value: Any, as_clio: bool = False) -> bytes:
+    """``ledger_hash``: rippled's single ``ledgerHashMalformed``, or Clio's two messages."""
+    if as_clio:
+        return parse_hash256(value, "ledger_hash")
+    if not isinstance(value, str) or len(value) != 64 or not _HEX.issuperset(value):
+        raise invalid_params("ledgerHashMalformed")
+    return bytes.fromhex(value)
+
+
+def parse_ledger_spec(params: JsonDict, as_clio: bool = False) -> LedgerSpec:
+    """Read ``ledger_hash`` and ``ledger_index`` from a request's parameters (rippled's errors, or Clio's)."""
     ledger_hash = None
     if "ledger_hash" in params:
-        ledger_hash = parse_hash256(params["ledger_hash"], "ledger_hash")
+        ledger_hash = parse_ledger_hash(params["ledger_hash"], as_clio)
     sequence = None
     if "ledger_index" in params:
-        sequence = parse_ledger_index(params["ledger_index"])
+        sequence = parse_ledger_index(params["ledger_index"], as_clio)
     if ledger_hash is not None:
         return LedgerSpec(ledger_hash=ledger_hash)
     return LedgerSpec(sequence=sequence)

@@ -17,7 +17,6 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from tests.rpc.corpus import call, recorded
 
 CLIO_REFUSES = "Clio refuses admin dumps: notSupported"
-SPEC_AS_CLIO = "the shared ledger_spec answers as Clio"
 MPT_ISSUER = (
     "etl/extract.py's affected accounts lack the MPT issuer of MPTokenIssuanceID (rippled adds it)"
 )
@@ -28,9 +27,6 @@ KNOWN: dict[tuple[str, int, str], str] = {
     ("ledger", 2, "accounts (admin) first ledger"): CLIO_REFUSES,
     ("ledger", 1, "full binary"): CLIO_REFUSES,
     ("ledger", 2, "full binary"): CLIO_REFUSES,
-    ("ledger", 1, "error: negative index"): SPEC_AS_CLIO,
-    ("ledger", 1, "error: malformed hash"): SPEC_AS_CLIO,
-    ("ledger", 2, "error: malformed hash"): SPEC_AS_CLIO,
     ("tx", 2, "not found searched_all"): SEARCHED_ALL,
     ("account_tx", 2, "judy all"): MPT_ISSUER,
 }

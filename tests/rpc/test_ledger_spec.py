@@ -37,18 +37,34 @@ class ParseTests(SynchronousTestCase):
         )
 
     def test_malformed_index(self) -> None:
-        """Anything else in ledger_index is invalidParams 'ledgerIndexMalformed' (as Clio's recorded answer)."""
-        for value in ("bogus", "-1", "1.5", "4294967296", 1.0, True, None, [], {}, "", " 5"):
+        """Anything else in ledger_index, a negative integer too, is invalidParams 'ledgerIndexMalformed' (rippled's answer)."""
+        for value in ("bogus", "-1", -5, "1.5", "4294967296", 1.0, True, None, [], {}, "", " 5"):
             e = self.error({"ledger_index": value})
             self.assertEqual(
                 (e.error, e.message), (RippledError.invalidParams, "ledgerIndexMalformed"), value
             )
 
     def test_malformed_hash(self) -> None:
-        """A bad ledger_hash is 'ledger_hashMalformed', a non-string 'ledger_hashNotString'."""
-        self.assertEqual(self.error({"ledger_hash": "ZZ"}).message, "ledger_hashMalformed")
-        self.assertEqual(self.error({"ledger_hash": HASH + "00"}).message, "ledger_hashMalformed")
-        self.assertEqual(self.error({"ledger_hash": 5}).message, "ledger_hashNotString")
+        """A bad or non-string ledger_hash is 'ledgerHashMalformed' (rippled's answer)."""
+        for value in ("ZZ", HASH + "00", 5, None):
+            e = self.error({"ledger_hash": value})
+            self.assertEqual(
+                (e.error, e.message), (RippledError.invalidParams, "ledgerHashMalformed"), value
+            )
+
+    def test_clio_spellings_for_clio_methods(self) -> None:
+        """as_clio keeps Clio's 'ledger_hashMalformed'/'ledger_hashNotString' and a negative index as not found."""
+
+        def error(params: dict[str, object]) -> RPCError:
+            with self.assertRaises(RPCError) as e:
+                parse_ledger_spec(params, as_clio=True)
+            return e.exception
+
+        self.assertEqual(error({"ledger_hash": "ZZ"}).message, "ledger_hashMalformed")
+        self.assertEqual(error({"ledger_hash": 5}).message, "ledger_hashNotString")
+        self.assertEqual(
+            parse_ledger_spec({"ledger_index": -5}, as_clio=True), LedgerSpec(sequence=-5)
+        )
 
     def test_open_ledgers_not_supported_without_forwarding(self) -> None:
         """'current' and 'closed' need rippled: notSupported until a forwarder takes them."""

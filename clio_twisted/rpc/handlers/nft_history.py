@@ -86,7 +86,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
     history = HistoryInput(
         min_index=_bound(params, "ledger_index_min"),
         max_index=_bound(params, "ledger_index_max"),
-        ledger=parse_ledger_spec(params) if has_spec else None,
+        ledger=parse_ledger_spec(params, as_clio=True) if has_spec else None,
         binary=_bool(params, "binary"),
         forward=_bool(params, "forward"),
         limit=limit,
