@@ -30,19 +30,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from twisted.trial.unittest import SkipTest, SynchronousTestCase
+from xrpl.asyncio.clients import AsyncWebsocketClient
+from xrpl.clients import JsonRpcClient
+from xrpl.models import requests as R
+from xrpl.models.currencies import XRP, IssuedCurrency
+from xrpl.models.requests.get_aggregate_price import Oracle as PriceOracle
+from xrpl.models.requests.ledger_entry import Escrow, Offer, Oracle, RippleState
+from xrpl.models.response import Response
+from xrpl.models.transactions.transaction import Transaction
 
-try:
-    from xrpl.asyncio.clients import AsyncWebsocketClient
-    from xrpl.clients import JsonRpcClient
-    from xrpl.models import requests as R
-    from xrpl.models.currencies import XRP, IssuedCurrency
-    from xrpl.models.requests.get_aggregate_price import Oracle as PriceOracle
-    from xrpl.models.requests.ledger_entry import Escrow, Offer, Oracle, RippleState
-    from xrpl.models.response import Response
-    from xrpl.models.transactions.transaction import Transaction
-except ImportError:  # pragma: no cover - xrpl-py is a test dependency
-    R = None
+from twisted.trial.unittest import SynchronousTestCase
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -194,8 +191,8 @@ def parse_transaction(entry: dict[str, Any]) -> Transaction:
 
 # -- the requests, and what rippled 3.1.1 answered to each ---------------------------------------
 
-USD = IssuedCurrency(currency="USD", issuer=GW) if R else None
-EUR = IssuedCurrency(currency="EUR", issuer=GW) if R else None
+USD = IssuedCurrency(currency="USD", issuer=GW)
+EUR = IssuedCurrency(currency="EUR", issuer=GW)
 
 
 def ledger_requests() -> list[tuple[Any, Callable[[dict[str, Any]], None]]]:
@@ -503,8 +500,6 @@ class _ClientMixin:
     """Sends each (model, check) with one client; collects every failure before failing."""
 
     def setUp(self) -> None:
-        if R is None:
-            raise SkipTest("xrpl-py is not installed")
         self.cluster = cluster()
 
     def send(self, requests: list[Any]) -> list[Response]:
