@@ -212,21 +212,18 @@ class TxView:
             if not keep_root and prev_page == 0 and next_page == 0:
                 self.erase(node_key)
             return
-        # Unlink a non-root page and drop it.
-        prev_key = keylets.page(root, prev_page)
-        prev = self.peek(prev_key)
-        if next_page:
-            prev["IndexNext"] = page_hex(next_page)
-        else:
-            prev.pop("IndexNext", None)
-        self.update(prev_key, prev)
-        next_key = keylets.page(root, next_page)
-        nxt = self.peek(next_key)
-        if prev_page:
-            nxt["IndexPrevious"] = page_hex(prev_page)
-        else:
-            nxt.pop("IndexPrevious", None)
-        self.update(next_key, nxt)
+        # Unlink a non-root page (its neighbours point past it) and drop it.
+        for neighbour, link, target in (
+            (prev_page, "IndexNext", next_page),
+            (next_page, "IndexPrevious", prev_page),
+        ):
+            neighbour_key = keylets.page(root, neighbour)
+            other = self.peek(neighbour_key)
+            if target:
+                other[link] = page_hex(target)
+            else:
+                other.pop(link, None)  # a link to page 0 is left out
+            self.update(neighbour_key, other)
         self.erase(node_key)
         root_obj = self.read(root)
         if (
