@@ -101,7 +101,12 @@ def _nodes(meta: JsonDict) -> Iterable[tuple[str, JsonDict]]:
 
 
 def affected_accounts(meta: JsonDict) -> set[bytes]:
-    """rippled's getAffectedAccounts: AccountID fields, limit and offer-amount issuers."""
+    """rippled's getAffectedAccounts: AccountID fields, limit and offer-amount issuers, MPT issuers.
+
+    An ``MPTokenIssuanceID`` (4-byte sequence, then the issuer's 20-byte
+    AccountID) adds its issuer, as rippled 3.1.1 does: an MPToken holder's
+    transactions show in the issuer's account_tx.
+    """
     accounts: set[bytes] = set()
     for _kind, node in _nodes(meta):
         for part in ("NewFields", "FinalFields"):
@@ -115,6 +120,10 @@ def affected_accounts(meta: JsonDict) -> set[bytes]:
                     name in _ISSUER_AMOUNT_FIELDS and isinstance(value, dict) and "issuer" in value
                 ):
                     accounts.add(account_id(value["issuer"]))
+                elif name == "MPTokenIssuanceID" and isinstance(value, str) and len(value) == 48:
+                    issuer = bytes.fromhex(value)[4:]
+                    if any(issuer):
+                        accounts.add(issuer)
     return accounts
 
 

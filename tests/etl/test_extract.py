@@ -89,6 +89,20 @@ class AffectedAccountsTests(SynchronousTestCase):
                 return
         self.fail("no TrustSet in the corpus")
 
+    def test_mpt_issuer_is_affected_by_a_holders_transaction(self) -> None:
+        """An MPToken holder's transaction affects the issuer named inside MPTokenIssuanceID (as rippled)."""
+        for ledger in corpus()[1:]:
+            for _h, tx_blob, meta_blob in ledger.transactions:
+                tx = decode_binary(tx_blob)
+                if tx["TransactionType"] != "MPTokenAuthorize" or "Holder" in tx:
+                    continue
+                issuer = bytes.fromhex(tx["MPTokenIssuanceID"])[4:]
+                self.assertNotEqual(issuer, account_id(tx["Account"]))
+                facts = transaction_facts(tx_blob, meta_blob, ledger.sequence, 0)
+                self.assertIn(issuer, facts.accounts)
+                return
+        self.fail("no holder's MPTokenAuthorize in the corpus")
+
 
 class NFTTests(SynchronousTestCase):
     def test_mints_give_the_minter_or_owner_the_new_token(self) -> None:

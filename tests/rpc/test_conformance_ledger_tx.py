@@ -17,9 +17,6 @@ from twisted.trial.unittest import SkipTest, SynchronousTestCase
 from tests.rpc.corpus import call, recorded
 
 CLIO_REFUSES = "Clio refuses admin dumps: notSupported"
-MPT_ISSUER = (
-    "etl/extract.py's affected accounts lack the MPT issuer of MPTokenIssuanceID (rippled adds it)"
-)
 SEARCHED_ALL = "searched_all is true when the whole range is stored (as Clio); rippled said false"
 
 # (method, api_version, label) -> why our answer differs from rippled's on purpose.
@@ -28,7 +25,6 @@ KNOWN: dict[tuple[str, int, str], str] = {
     ("ledger", 1, "full binary"): CLIO_REFUSES,
     ("ledger", 2, "full binary"): CLIO_REFUSES,
     ("tx", 2, "not found searched_all"): SEARCHED_ALL,
-    ("account_tx", 2, "judy all"): MPT_ISSUER,
 }
 
 
