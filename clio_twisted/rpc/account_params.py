@@ -20,6 +20,7 @@ from clio_twisted.protocol.addresses import AddressError, decode_address
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
+from clio_twisted.rpc.ledger_spec import LedgerSpec, select_ledger
 from clio_twisted.rpc.markers import is_integral
 
 
@@ -49,6 +50,17 @@ def ledger_fields(header: LedgerHeader) -> JsonDict:
         "ledger_index": header.sequence,
         "validated": True,
     }
+
+
+def lenient_account_text(params: JsonDict) -> str:
+    """The ``account`` string, ``""`` when it is not a string (so ``actMalformed`` after the ledger).
+
+    Absent is ``Missing field 'account'.``, as with :func:`account_text`.
+    """
+    if "account" not in params:
+        raise missing_field("account")
+    account = params["account"]
+    return account if isinstance(account, str) else ""
 
 
 def account_text(params: JsonDict, name: str = "account") -> str:
@@ -82,6 +94,18 @@ async def require_account_root(ctx: Context, account: bytes, sequence: int) -> N
     """A bare ``actNotFound`` unless ``account`` has an AccountRoot in ledger ``sequence``."""
     if await ctx.backend.fetch_ledger_object(keylets.account(account), sequence) is None:
         raise RPCError(RippledError.actNotFound)
+
+
+async def select_account(ctx: Context, spec: LedgerSpec, text: str) -> tuple[LedgerHeader, bytes]:
+    """The chosen ledger and the account of ``text`` in it, checked in rippled's order.
+
+    Ledger first; then ``actMalformed`` (with the ledger's fields) for a string
+    that is not an address, and a bare ``actNotFound`` when it has no AccountRoot.
+    """
+    header = await select_ledger(ctx, spec)
+    account = require_account(text, header)
+    await require_account_root(ctx, account, header.sequence)
+    return header, account
 
 
 def read_limit(params: JsonDict) -> int | None:

@@ -18,12 +18,11 @@ from clio_twisted.rpc.account_params import (
     ledger_fields,
     parse_account,
     read_limit,
-    require_account,
-    require_account_root,
+    select_account,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec
 from clio_twisted.rpc.owner_dir import add_page_marker, counted_page, parse_dir_marker
 
 NAME = "account_channels"
@@ -76,10 +75,8 @@ def channel_json(key: bytes, channel: JsonDict) -> JsonDict:
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
-    header = await select_ledger(ctx, inp.ledger)
-    account = require_account(inp.account, header)
+    header, account = await select_account(ctx, inp.ledger, inp.account)
     seq = header.sequence
-    await require_account_root(ctx, account, seq)
     destination = None
     if inp.destination:
         parsed = parse_account(inp.destination)

@@ -21,12 +21,11 @@ from clio_twisted.rpc.account_params import (
     ledger_fields,
     parse_account,
     read_limit,
-    require_account,
-    require_account_root,
+    select_account,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec
 from clio_twisted.rpc.markers import as_bool
 from clio_twisted.rpc.owner_dir import add_page_marker, counted_page, parse_dir_marker
 
@@ -103,11 +102,9 @@ def line_json(state: JsonDict, address: str) -> JsonDict:
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
-    header = await select_ledger(ctx, inp.ledger)
+    header, account = await select_account(ctx, inp.ledger, inp.account)
     fields = ledger_fields(header)
-    account = require_account(inp.account, header)
     seq = header.sequence
-    await require_account_root(ctx, account, seq)
     peer = None
     if inp.peer is not None:
         peer = parse_account(inp.peer)

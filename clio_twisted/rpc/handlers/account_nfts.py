@@ -19,12 +19,13 @@ from clio_twisted.rpc.account_params import (
     ACCOUNT_NFTS,
     clamp_limit,
     ledger_fields,
+    lenient_account_text,
     parse_account,
     read_limit,
     require_account_root,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
+from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.nft_fields import nft_id_fields
 
@@ -49,11 +50,8 @@ def _marker(value: Any) -> bytes:
 
 
 def parse(params: JsonDict, api_version: int) -> Input:
-    if "account" not in params:
-        raise missing_field("account")
-    account = params["account"]
     return Input(
-        account=account if isinstance(account, str) else "",
+        account=lenient_account_text(params),
         ledger=parse_ledger_spec(params),
         limit=read_limit(params),
         marker=_marker(params["marker"]) if "marker" in params else None,

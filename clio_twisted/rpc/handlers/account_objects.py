@@ -24,14 +24,14 @@ from clio_twisted.rpc.account_params import (
     ACCOUNT_OBJECTS,
     clamp_limit,
     ledger_fields,
+    lenient_account_text,
     read_limit,
-    require_account,
-    require_account_root,
+    select_account,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.entry_types import BY_NAME, blob_type_code, parse_type_filter
-from clio_twisted.rpc.errors import invalid_field, missing_field
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.errors import invalid_field
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec
 from clio_twisted.rpc.markers import as_bool
 
 NAME = "account_objects"
@@ -97,11 +97,8 @@ def _types(params: JsonDict) -> frozenset[int] | None:
 
 
 def parse(params: JsonDict, api_version: int) -> Input:
-    if "account" not in params:
-        raise missing_field("account")
-    account = params["account"]
     return Input(
-        account=account if isinstance(account, str) else "",
+        account=lenient_account_text(params),
         ledger=parse_ledger_spec(params),
         types=_types(params),
         limit=read_limit(params),
@@ -110,11 +107,9 @@ def parse(params: JsonDict, api_version: int) -> Input:
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
-    header = await select_ledger(ctx, inp.ledger)
+    header, account = await select_account(ctx, inp.ledger, inp.account)
     fields = ledger_fields(header)
-    account = require_account(inp.account, header)
     seq = header.sequence
-    await require_account_root(ctx, account, seq)
     limit = clamp_limit(ctx, inp.limit, ACCOUNT_OBJECTS)
     dir_index, entry = inp.marker if inp.marker is not None else (bytes(32), bytes(32))
     if dir_index != bytes(32):

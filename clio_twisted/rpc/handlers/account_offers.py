@@ -17,12 +17,11 @@ from clio_twisted.rpc.account_params import (
     clamp_nonzero_limit,
     ledger_fields,
     read_limit,
-    require_account,
-    require_account_root,
+    select_account,
 )
 from clio_twisted.rpc.books import quality_text
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec
 from clio_twisted.rpc.owner_dir import add_page_marker, counted_page, parse_dir_marker
 
 NAME = "account_offers"
@@ -60,10 +59,8 @@ def offer_json(offer: JsonDict) -> JsonDict:
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
-    header = await select_ledger(ctx, inp.ledger)
-    account = require_account(inp.account, header)
+    header, account = await select_account(ctx, inp.ledger, inp.account)
     seq = header.sequence
-    await require_account_root(ctx, account, seq)
     limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_OFFERS)
     found, marker = await counted_page(
         ctx, seq, account, inp.marker, limit, lambda obj: obj.get("LedgerEntryType") == "Offer"
