@@ -170,6 +170,21 @@ def _value(v: int) -> str:
     return str(v)
 
 
+def _iou(currency: str, issuer: str, units: int) -> JsonObject:
+    """A token amount of whole ``units``."""
+    return {"currency": currency, "issuer": issuer, "value": _value(units)}
+
+
+def _payment(sender: str, destination: str, amount: str | JsonObject) -> JsonObject:
+    """The partial Payment JSON every payment generator submits (drops as a string, or a token)."""
+    return {
+        "TransactionType": "Payment",
+        "Account": sender,
+        "Destination": destination,
+        "Amount": amount,
+    }
+
+
 class Forge:
     """Grows a chain of ledgers from ``start``; deterministic for a seed.
 
@@ -433,12 +448,7 @@ class Forge:
         if sender is None:
             return None
         dest = self._other(sender)
-        tx = {
-            "TransactionType": "Payment",
-            "Account": sender,
-            "Destination": dest,
-            "Amount": str(amount),
-        }
+        tx = _payment(sender, dest, str(amount))
 
         def apply(view: TxView, tx: JsonObject) -> JsonObject:
             self._adjust(view, sender, drops=-amount)
@@ -452,12 +462,7 @@ class Forge:
         sender = self._bank
         raw = self._rng.randbytes(20)
         dest = encode_classic_address(raw)
-        tx = {
-            "TransactionType": "Payment",
-            "Account": sender,
-            "Destination": dest,
-            "Amount": str(amount),
-        }
+        tx = _payment(sender, dest, str(amount))
 
         def apply(view: TxView, tx: JsonObject) -> JsonObject:
             self._adjust(view, sender, drops=-amount)
@@ -614,8 +619,8 @@ class Forge:
         if self._balance(sender) < 60 * XRP:
             return None
         delta = -amount if redeem else amount
-        value = {"currency": currency, "issuer": gateway, "value": _value(amount)}
-        tx = {"TransactionType": "Payment", "Account": sender, "Destination": dest, "Amount": value}
+        value = _iou(currency, gateway, amount)
+        tx = _payment(sender, dest, value)
 
         def apply(view: TxView, tx: JsonObject) -> JsonObject:
             self._shift_line(view, holder, gateway, currency, delta)
@@ -638,13 +643,8 @@ class Forge:
         if room < 1:
             return None
         amount = self._rng.randint(1, room)
-        value = {"currency": currency, "issuer": gateway, "value": _value(amount)}
-        tx = {
-            "TransactionType": "Payment",
-            "Account": sender,
-            "Destination": receiver,
-            "Amount": value,
-        }
+        value = _iou(currency, gateway, amount)
+        tx = _payment(sender, receiver, value)
 
         def apply(view: TxView, tx: JsonObject) -> JsonObject:
             for holder, delta in ((sender, -amount), (receiver, amount)):
@@ -662,7 +662,7 @@ class Forge:
             return None
         gateway, currency = self._rng.choice(self._gateways)
         pays_value = self._rng.randint(1, 100)
-        pays = {"currency": currency, "issuer": gateway, "value": _value(pays_value)}
+        pays = _iou(currency, gateway, pays_value)
         tx = {
             "TransactionType": "OfferCreate",
             "Account": account,
