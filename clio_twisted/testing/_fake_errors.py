@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
 class RpcError(Exception):
     """A rippled error answer: token, numeric code and message."""
 
-    def __init__(self, token: str, code: int | None, message: str | None) -> None:
+    def __init__(
+        self,
+        token: str,
+        code: int | None,
+        message: str | None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(token)
         self.token = token
         self.code = code
         self.message = message
+        # Fields rippled puts beside some errors (ledger_hash, ledger_index, validated).
+        self.extra = dict(extra or {})
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.token}
+        out: dict[str, Any] = {**self.extra, "error": self.token}
         if self.code is not None:
             out["error_code"] = self.code
         if self.message is not None:

@@ -553,8 +553,12 @@ def _verbatim(method: str) -> Callable[[Context, Mapping[str, Any]], dict[str, A
             if recorded == wanted:
                 result = dict(record["result"])
                 if "error" in result:
+                    skip = ("error", "error_code", "error_message", "request", "status")
                     raise RpcError(
-                        result["error"], result.get("error_code"), result.get("error_message")
+                        result["error"],
+                        result.get("error_code"),
+                        result.get("error_message"),
+                        {k: v for k, v in result.items() if k not in skip},
                     )
                 result.pop("status", None)
                 return result
