@@ -30,10 +30,10 @@ from twisted.logger import Logger
 
 from clio_twisted.protocol.codec import encode
 from clio_twisted.protocol.hashing import transaction_id
-from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.testing._fake_errors import KNOWN_ERRORS, RpcError
 from clio_twisted.testing._fake_handlers import HANDLERS, Context
 from clio_twisted.testing.chain import Chain, ChainLedger
+from clio_twisted.testing.forge import header_from_json
 from clio_twisted.testing.replay import DEFAULT_CORPUS, load_json, load_ledgers
 
 # Streams a client may subscribe to. Only ``ledger`` publishes here; the rest
@@ -396,17 +396,7 @@ def load_ledger_file(path: Path) -> ChainLedger:
     data = json.loads(path.read_bytes())
     data = data.get("result", data)
     data = data.get("ledger", data)
-    header = LedgerHeader(
-        sequence=int(data["ledger_index"]),
-        total_drops=int(data["total_coins"]),
-        parent_hash=bytes.fromhex(data["parent_hash"]),
-        transaction_hash=bytes.fromhex(data["transaction_hash"]),
-        account_hash=bytes.fromhex(data["account_hash"]),
-        parent_close_time=int(data["parent_close_time"]),
-        close_time=int(data["close_time"]),
-        close_time_resolution=int(data["close_time_resolution"]),
-        close_flags=int(data.get("close_flags", 0)),
-    )
+    header = header_from_json(data)
     state = {
         bytes.fromhex(obj["index"]): encode({k: v for k, v in obj.items() if k != "index"})
         for obj in data.get("accountState", [])

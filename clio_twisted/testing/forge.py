@@ -76,6 +76,24 @@ def _fixture_json(sequence: int) -> JsonObject:
     return loaded
 
 
+def header_from_json(data: JsonObject) -> LedgerHeader:
+    """The header of a rippled ``ledger`` JSON answer (its fields, not its ``ledger_hash``).
+
+    ``close_flags`` is 0 when the JSON has none.
+    """
+    return LedgerHeader(
+        sequence=int(data["ledger_index"]),
+        total_drops=int(data["total_coins"]),
+        parent_hash=bytes.fromhex(data["parent_hash"]),
+        transaction_hash=bytes.fromhex(data["transaction_hash"]),
+        account_hash=bytes.fromhex(data["account_hash"]),
+        parent_close_time=int(data["parent_close_time"]),
+        close_time=int(data["close_time"]),
+        close_time_resolution=int(data["close_time_resolution"]),
+        close_flags=int(data.get("close_flags", 0)),
+    )
+
+
 def load_fixture_ledger(sequence: int = 38129) -> ChainLedger:
     """A shipped real mainnet ledger (38129 or 40000) as the first ledger of a chain.
 
@@ -84,17 +102,7 @@ def load_fixture_ledger(sequence: int = 38129) -> ChainLedger:
     checked against the recorded ledger hash.
     """
     raw = _fixture_json(sequence)
-    header = LedgerHeader(
-        sequence=int(raw["ledger_index"]),
-        total_drops=int(raw["total_coins"]),
-        parent_hash=bytes.fromhex(raw["parent_hash"]),
-        transaction_hash=bytes.fromhex(raw["transaction_hash"]),
-        account_hash=bytes.fromhex(raw["account_hash"]),
-        parent_close_time=int(raw["parent_close_time"]),
-        close_time=int(raw["close_time"]),
-        close_time_resolution=int(raw["close_time_resolution"]),
-        close_flags=int(raw["close_flags"]),
-    )
+    header = header_from_json(raw)
     if header.hash.hex().upper() != raw["ledger_hash"]:
         raise ValueError(f"fixture {sequence}: header does not hash to its ledger_hash")
     state: dict[bytes, bytes | None] = {}
