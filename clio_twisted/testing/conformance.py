@@ -175,6 +175,7 @@ class Documented:
     api_version: int | None  # None: any
     expect: str
     reason: str
+    pin: tuple[tuple[str, Any], ...] = ()  # fields our answer must still have (error, message...)
 
     def covers(self, suite: str, method: str, label: str, api_version: int | None) -> bool:
         return (
@@ -214,6 +215,7 @@ def load_documented(doc: Path = DOC) -> list[Documented]:
                     api_version=item.get("api_version"),
                     expect=expect,
                     reason=item["reason"],
+                    pin=tuple(sorted((item.get("pin") or {}).items())),
                 )
             )
     return out
@@ -253,13 +255,23 @@ def normalise_result(result: JsonDict) -> JsonDict:
     return out
 
 
+WS_ENVELOPE = frozenset({"id", "api_version", "type", "request", "warnings", "forwarded"})
+
+
 def ws_as_result(answer: JsonDict) -> JsonDict:
-    """A WebSocket answer as the ``result`` object an HTTP client would have seen."""
+    """A WebSocket answer as the ``result`` object an HTTP client would have seen (less the WS envelope)."""
     if answer.get("status") == "error" or "error" in answer:
-        skip = {"id", "api_version", "type", "request", "warnings"}
-        return normalise_result({k: v for k, v in answer.items() if k not in skip})
+        return normalise_result({k: v for k, v in answer.items() if k not in WS_ENVELOPE})
     result = dict(answer.get("result", {}))
     result.setdefault("status", answer.get("status"))
+    return normalise_result(result)
+
+
+def http_result_for_ws(body: JsonDict) -> JsonDict:
+    """A recorded HTTP ``result`` as compared with a WebSocket answer (its envelope fields left out)."""
+    result = dict(body.get("result", {}))
+    if result.get("status") == "error":  # flat over WebSocket: the envelope's fields are beside it
+        result = {k: v for k, v in result.items() if k not in WS_ENVELOPE}
     return normalise_result(result)
 
 
@@ -303,6 +315,9 @@ class CaseResult:
     outcome: str
     same_as_clio: bool
     detail: str = ""
+    ours: Any = field(default=None, eq=False)
+    rippled: Any = field(default=None, eq=False)
+    clio: Any = field(default=None, eq=False)
 
 
 @define
@@ -386,6 +401,8 @@ def judge(
         outcome, detail = RIPPLED, ""
     elif entry is None:
         outcome, detail = DIFFERENT, first_difference(ours, reference)
+        if clio is not None and reference is not clio:
+            detail += " | vs Clio: " + (first_difference(ours, clio) or "same")
     else:
         report.used.add(entry)
         if entry.expect == EXPECT_PENDING:
@@ -400,9 +417,53 @@ def judge(
                 )
         else:
             outcome, detail = DOCUMENTED, entry.reason
-    result = CaseResult(suite, method, label, api_version, outcome, same_as_clio, detail)
+        broken = [(k, v) for k, v in entry.pin if _fields(ours).get(k) != v]
+        if broken and outcome != PENDING:
+            outcome = DIFFERENT
+            detail = f"documented answer changed: {broken} now {[_fields(ours).get(k) for k, _ in broken]}"
+    result = CaseResult(
+        suite, method, label, api_version, outcome, same_as_clio, detail, ours, rippled, clio
+    )
     report.cases.append(result)
     return result
+
+
+def _fields(answer: JsonDict) -> JsonDict:
+    """The fields of an answer's result (HTTP) or the answer itself (already a result)."""
+    result = answer.get("result")
+    return result if isinstance(result, dict) else answer
+
+
+def summary(answer: JsonDict | None) -> str:
+    """A short human description of a normalised answer, for docs/conformance.md."""
+    if answer is None:
+        return "(none)"
+    if "text" in answer:
+        return f"HTTP {answer.get('http_status')} text {answer['text'][:80]!r}"
+    fields = _fields(answer)
+    if fields.get("error") is not None:
+        message = fields.get("error_message")
+        return f"{fields['error']}" + (f" {message!r}" if message is not None else "")
+    return "success"
+
+
+def suggestion(case: CaseResult) -> JsonDict:
+    """A docs entry for an undocumented difference, for a human to give a reason."""
+    entry: JsonDict = {
+        "suite": case.suite,
+        "method": case.method,
+        "label": case.label,
+        "api_version": case.api_version,
+        "expect": EXPECT_CLIO if case.same_as_clio else EXPECT_DIFFERS,
+        "rippled": summary(case.rippled),
+        "clio": summary(case.clio),
+        "ours": summary(case.ours),
+        "reason": "TODO: " + case.detail,
+    }
+    fields = _fields(case.ours or {})
+    if fields.get("error") is not None and not case.same_as_clio:
+        entry["pin"] = {k: fields[k] for k in ("error", "error_message") if k in fields}
+    return entry
 
 
 # --- the server under test --------------------------------------------------------------------
@@ -664,8 +725,8 @@ async def check_ws(
             if request is None or e.rippled_status != 200:
                 continue
             answer = await client.ask(request)
-            rippled = normalise_result(e.rippled.get("result", {}))
-            clio = normalise_result(e.clio["result"]) if e.clio and "result" in e.clio else None
+            rippled = http_result_for_ws(e.rippled)
+            clio = http_result_for_ws(e.clio) if e.clio and "result" in e.clio else None
             judge(
                 SUITE_WS,
                 e.method,
@@ -788,6 +849,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="list documented and pending cases too"
     )
+    parser.add_argument(
+        "--suggest",
+        metavar="FILE",
+        help="write a docs entry (JSON, one a line) for each undocumented difference",
+    )
     args = parser.parse_args(argv)
 
     from twisted.internet import reactor as global_reactor
@@ -809,6 +875,10 @@ def main(argv: list[str] | None = None) -> int:
                 if args.cassandra:
                     await deferToThread(drop_keyspace, args.cassandra, keyspace)
         print_report(report, verbose=args.verbose)
+        if args.suggest:
+            with open(args.suggest, "w") as f:
+                for case in report.failures:
+                    f.write(json.dumps(suggestion(case)) + "\n")
         outcome.append(1 if report.failures else 0)
 
     def done(result: Any) -> None:
