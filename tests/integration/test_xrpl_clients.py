@@ -79,6 +79,15 @@ XRPL_PY_CANNOT_MODEL = frozenset({"OracleSet", "LedgerStateFix"})
 API_ONLY_FIELDS = frozenset({"ledger_index", "date", "ctid", "hash", "inLedger"})
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies, even killed (Linux prctl)."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 class _Cluster:
     """The fake rippled and the server, as child processes writing to log files."""
 
@@ -137,7 +146,9 @@ class _Cluster:
     ) -> str:
         log = self.tmp / f"{name}.log"
         with log.open("wb") as out:
-            proc = subprocess.Popen(argv, cwd=self.tmp, env=env, stdout=out, stderr=out)
+            proc = subprocess.Popen(
+                argv, cwd=self.tmp, env=env, stdout=out, stderr=out, preexec_fn=_die_with_parent
+            )
         self.procs.append(proc)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
