@@ -482,9 +482,20 @@ class Running:
     cleanup: list[Any] = field(factory=list)
 
     async def stop(self) -> None:
+        """Stop the server, then the fake; wait until every connection to the fake is gone.
+
+        The server leaves its forwarding connections to rippled open when it
+        stops; cutting them from the fake's side lets the forwarder drop its
+        pooled connections and their idle timers.
+        """
         await self.service.stopService()
         await self.rippled_port.stopListening()
         self.fake.stop()
+        self.fake.drop_all_connections()
+        deadline = self.reactor.seconds() + 5
+        while self.fake.connections and self.reactor.seconds() < deadline:
+            await deferLater(self.reactor, 0.01, lambda: None)
+        await deferLater(self.reactor, 0.05, lambda: None)  # the client sides see the close
         for step in reversed(self.cleanup):
             await step()
 
