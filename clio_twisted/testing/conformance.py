@@ -3,18 +3,22 @@
 What it does, in order:
 
 1. a fake rippled replays the recorded rippled 3.1.1 corpus (ledgers 3-270) on
-   127.0.0.1:0, validating one ledger every few milliseconds;
-2. the real server (``tap.build_service``: EtlService, backend, HTTP+WS site)
-   follows it into SQLite, or Cassandra with ``--cassandra HOST:PORT`` (a fresh
-   keyspace, dropped afterwards), until ledger 270 is committed;
-3. every recorded exchange (the request, rippled's answer, Clio's answer) is
+   127.0.0.1:0;
+2. the real server (``tap.build_service``: EtlService, backend, HTTP+WS site,
+   feeds) follows it into SQLite, or Cassandra with ``--cassandra HOST:PORT``
+   (a fresh keyspace, dropped afterwards), its clock set back to the
+   recording's time (:class:`ShiftedClock`);
+3. when ledger 27 is committed, one WebSocket per recorded rippled stream
+   connection sends the very subscribe request rippled got then; the replay
+   runs on to ledger 270 and every stream message is compared with rippled's;
+4. every recorded exchange (the request, rippled's answer, Clio's answer) is
    asked again over HTTP JSON-RPC on the real listening port, and a sample of
    them over WebSocket; every bad-input case of Clio's handler tests that does
    not depend on Clio's mocked ledger is asked too (its ``error`` and
-   ``error_message`` must be Clio's);
-4. each answer is compared with rippled's, field for field, after the envelope
+   ``error_message`` are compared with Clio's);
+5. each answer is compared with rippled's, field for field, after the envelope
    rules below; a difference must be listed in docs/conformance.md's
-   machine-readable block, else the run fails.
+   machine-readable blocks, else the run fails.
 
 Envelope rules (the only things compared loosely, everywhere):
 
@@ -28,7 +32,6 @@ Envelope rules (the only things compared loosely, everywhere):
 
 ``python -m clio_twisted.testing.conformance`` prints a table per method;
 ``tests/integration/test_conformance.py`` runs the same thing under trial.
-Streams are not compared yet: see ``STREAMS_TODO``.
 """
 
 from __future__ import annotations
@@ -61,18 +64,21 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "conformance"
 DOC = ROOT / "docs" / "conformance.md"
 FIRST, LAST = 3, 270
+SUBSCRIBE_AT = 27  # rippled's streams were subscribed when ledger 27 was the latest
 EXCHANGES_FILE = "exchanges.jsonl.xz"
 CLIO_ERRORS_FILE = "clio-errors.json.xz"
+STREAMS_FILE = "streams.jsonl.xz"
 WS_SAMPLE_EVERY = 5  # one exchange in five is also asked over WebSocket
 WS_ONLY = frozenset({"subscribe", "unsubscribe"})
-STREAMS_TODO = (
-    "TODO(streams): the feeds (clio_twisted/feeds/) are not yet wired to the ETL and the tap; "
-    "once they are, subscribe while the replay runs and compare with streams/*.jsonl"
+STREAMS_NOTE = (
+    "streams: rippled's proposed stream is not compared (rippled relays proposed transactions "
+    "Clio never sees from a validated ledger; the fake rippled sends none)"
 )
 
 SUITE_RIPPLED = "rippled"  # recorded exchanges over HTTP
 SUITE_WS = "ws"  # the same, sampled, over WebSocket
 SUITE_CLIO_ERRORS = "clio-errors"  # Clio's handler tests' bad inputs
+SUITE_STREAMS = "streams"  # what our subscriptions sent, against rippled's recorded streams
 
 log = Logger()
 
@@ -155,6 +161,40 @@ def load_clio_errors(data: Path = DATA) -> list[ClioErrorCase]:
     ]
 
 
+@frozen
+class StreamRecording:
+    """One of rippled's stream connections: the subscribe request, its answer, then the messages."""
+
+    name: str
+    sent: JsonDict
+    answer: JsonDict
+    messages: tuple[JsonDict, ...]
+
+
+def load_streams(data: Path = DATA) -> list[StreamRecording]:
+    """rippled's recorded stream connections (``streams/*.jsonl`` less ``proposed``)."""
+    sent: dict[str, JsonDict] = {}
+    received: dict[str, list[JsonDict]] = {}
+    with lzma.open(data / STREAMS_FILE, "rt") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if "sent" in item:
+                sent.setdefault(
+                    item["conn"], item["sent"]
+                )  # the subscribe (the last is its unsubscribe)
+            else:
+                received.setdefault(item["conn"], []).append(item["message"])
+    out = []
+    for name, request in sent.items():
+        messages = received.get(name, [])
+        answer = next(m for m in messages if m.get("id") == request["id"])
+        stream = tuple(m for m in messages if "id" not in m)
+        out.append(StreamRecording(name, request, answer, stream))
+    return out
+
+
 # --- the documented differences ---------------------------------------------------------------
 
 EXPECT_CLIO = "clio"  # our answer must equal Clio's
@@ -176,6 +216,7 @@ class Documented:
     expect: str
     reason: str
     pin: tuple[tuple[str, Any], ...] = ()  # fields our answer must still have (error, message...)
+    ignore: tuple[str, ...] = ()  # the only fields that may differ (the rest must be rippled's)
 
     def covers(self, suite: str, method: str, label: str, api_version: int | None) -> bool:
         return (
@@ -216,6 +257,7 @@ def load_documented(doc: Path = DOC) -> list[Documented]:
                     expect=expect,
                     reason=item["reason"],
                     pin=tuple(sorted((item.get("pin") or {}).items())),
+                    ignore=tuple(item.get("ignore") or ()),
                 )
             )
     return out
@@ -415,6 +457,11 @@ def judge(
                 detail = "documented as Clio's answer, but differs from it: " + first_difference(
                     ours, clio
                 )
+        elif entry.ignore and _without(ours, entry.ignore) != _without(reference, entry.ignore):
+            outcome = DIFFERENT
+            detail = f"differs beyond {list(entry.ignore)}: " + first_difference(
+                _without(ours, entry.ignore), _without(reference, entry.ignore)
+            )
         else:
             outcome, detail = DOCUMENTED, entry.reason
         broken = [(k, v) for k, v in entry.pin if _fields(ours).get(k) != v]
@@ -426,6 +473,16 @@ def judge(
     )
     report.cases.append(result)
     return result
+
+
+def _without(answer: JsonDict | None, names: Sequence[str]) -> JsonDict | None:
+    """An answer less some fields, at the top and inside ``result``."""
+    if answer is None:
+        return None
+    out = {k: v for k, v in answer.items() if k not in names}
+    if isinstance(out.get("result"), dict):
+        out["result"] = {k: v for k, v in out["result"].items() if k not in names}
+    return out
 
 
 def _fields(answer: JsonDict) -> JsonDict:
@@ -481,6 +538,25 @@ class Running:
     port: int
     cleanup: list[Any] = field(factory=list)
 
+    async def wait_committed(self, sequence: int, timeout: float = 150) -> None:
+        """Wait until our ETL has committed ``sequence``."""
+        from clio_twisted.etl.status import Phase
+
+        status = self.etl.status
+        deadline = self.reactor.seconds() + timeout
+        while (status.last_committed or 0) < sequence:
+            if status.phase is Phase.FAILED:
+                raise RuntimeError(f"ETL failed: {status.error}")
+            if self.reactor.seconds() > deadline:
+                raise RuntimeError(f"ETL reached only {status.last_committed} in {timeout}s")
+            await deferLater(self.reactor, 0.01, lambda: None)
+            status = self.etl.status
+
+    async def follow(self, interval: float = 0.005, timeout: float = 150) -> None:
+        """Validate the rest of the corpus, one ledger every ``interval`` s; wait for ledger 270."""
+        self.fake.start(interval)
+        await self.wait_committed(LAST, timeout)
+
     async def stop(self) -> None:
         """Stop the server, then the fake; wait until every connection to the fake is gone.
 
@@ -531,12 +607,34 @@ def cassandra_database(address: str, keyspace: str) -> JsonDict:
     }
 
 
-async def start(
-    reactor: Any, database: JsonDict, interval: float = 0.005, timeout: float = 150
-) -> Running:
-    """Start the fake rippled and our server; return once ledger 270 is committed and the port listens."""
+class ShiftedClock:
+    """The reactor, with ``seconds()`` moved back to the time the corpus was recorded.
+
+    The server compares ledger close times with its clock (the publisher
+    skips ledgers older than 10 minutes, as Clio does); replayed at the
+    recording's time, the recorded ledgers are as fresh as they were for
+    rippled. Delays (``callLater``) are relative, so they are unaffected.
+    """
+
+    def __init__(self, reactor: Any, shift: float) -> None:
+        self._reactor = reactor
+        self._shift = shift
+
+    def seconds(self) -> float:
+        now: float = self._reactor.seconds()
+        return now - self._shift
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reactor, name)
+
+
+async def start(reactor: Any, database: JsonDict, timeout: float = 150) -> Running:
+    """Start the fake rippled and our server; return once ledger ``SUBSCRIBE_AT`` is committed.
+
+    ``Running.follow`` then replays the rest (the streams' clients subscribe in between).
+    """
     from clio_twisted.config import config_from_dict
-    from clio_twisted.etl.status import Phase
+    from clio_twisted.protocol.ledger_header import RIPPLE_EPOCH_UNIX
     from clio_twisted.tap import build_service, default_parts
     from clio_twisted.testing.fake_rippled import RippledFactory, replay_server
 
@@ -550,22 +648,23 @@ async def start(
         parts.extend(made)
         return made
 
-    service = build_service(config, reactor, parts_factory=capture, install_log_observer=False)
+    first = fake.chain.ledger(FIRST)
+    assert first is not None
+    shift = reactor.seconds() - (first.header.close_time + RIPPLE_EPOCH_UNIX)
+    clock = ShiftedClock(reactor, shift)
+    service = build_service(config, clock, parts_factory=capture, install_log_observer=False)
     service.startService()
     await service.when_ready()
     etl = next(p for p in parts if hasattr(p, "status"))
-    fake.start(interval)
     port: int = service.port.getHost().port  # type: ignore[union-attr]
     running = Running(reactor, fake, rippled_port, service, etl, port)
-    deadline = reactor.seconds() + timeout
-    while (etl.status.last_committed or 0) < LAST:
-        if etl.status.phase is Phase.FAILED:
-            await running.stop()
-            raise RuntimeError(f"ETL failed: {etl.status.error}")
-        if reactor.seconds() > deadline:
-            await running.stop()
-            raise RuntimeError(f"ETL reached only {etl.status.last_committed} in {timeout}s")
-        await deferLater(reactor, 0.05, lambda: None)
+    try:
+        while (fake.chain.last or 0) < SUBSCRIBE_AT:
+            fake.validate_next()
+            await running.wait_committed(fake.chain.last or 0, timeout)
+    except BaseException:
+        await running.stop()
+        raise
     return running
 
 
@@ -610,10 +709,11 @@ class WsClient:
     """One WebSocket connection to our server; ``ask`` sends a request and awaits its answer by id."""
 
     def __init__(self) -> None:
-        self._waiting: dict[int, Deferred[JsonDict]] = {}
+        self._waiting: dict[Any, Deferred[JsonDict]] = {}
         self._next = 0
         self.protocol: Any = None
         self.closed: Deferred[None] = Deferred()
+        self.unsolicited: list[JsonDict] = []  # stream messages (no id)
 
     @classmethod
     async def connect(cls, reactor: Any, port: int) -> WsClient:
@@ -646,6 +746,15 @@ class WsClient:
         waiter = self._waiting.pop(message.get("id", -1), None)
         if waiter is not None:
             waiter.callback(message)
+        elif "id" not in message:
+            self.unsolicited.append(message)
+
+    async def ask_as_sent(self, request: JsonDict) -> JsonDict:
+        """Send a request with its own ``id`` and await the answer carrying it."""
+        d: Deferred[JsonDict] = Deferred()
+        self._waiting[request["id"]] = d
+        self.protocol.sendMessage(orjson.dumps(request))
+        return await d
 
     async def ask(self, request: JsonDict) -> JsonDict:
         self._next += 1
@@ -753,6 +862,109 @@ async def check_ws(
         await client.close()
 
 
+def stream_key(message: JsonDict) -> tuple[Any, ...]:
+    """What identifies a stream message: its type, ledger and (for a transaction) its hash."""
+    kind = message.get("type")
+    if kind == "transaction":
+        tx = message.get("transaction") or {}
+        return (kind, message.get("ledger_index"), message.get("hash") or tx.get("hash"))
+    return (kind, message.get("ledger_index"))
+
+
+def stream_label(key: tuple[Any, ...]) -> str:
+    if len(key) == 3:
+        return f"{key[0]} {key[1]} {str(key[2])[:16]}"
+    return f"{key[0]} {key[1]}"
+
+
+class StreamWatch:
+    """Our server's streams, subscribed as rippled's were when ledger 27 was the latest."""
+
+    def __init__(self, recordings: Sequence[StreamRecording]) -> None:
+        self.recordings = list(recordings)
+        self.clients: dict[str, WsClient] = {}
+        self.answers: dict[str, JsonDict] = {}
+
+    async def subscribe(self, reactor: Any, port: int) -> None:
+        for rec in self.recordings:
+            client = await WsClient.connect(reactor, port)
+            self.clients[rec.name] = client
+            self.answers[rec.name] = await client.ask_as_sent(dict(rec.sent))
+
+    async def settle(self, reactor: Any, quiet: float = 0.3, timeout: float = 10) -> None:
+        """Wait until no stream message has arrived for ``quiet`` seconds."""
+        deadline = reactor.seconds() + timeout
+        last = -1
+        while reactor.seconds() < deadline:
+            count = sum(len(c.unsolicited) for c in self.clients.values())
+            if count == last:
+                return
+            last = count
+            await deferLater(reactor, quiet, lambda: None)
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+
+    def judge(self, documented: Sequence[Documented], report: Report) -> None:
+        for rec in self.recordings:
+            version = rec.sent.get("api_version", 1)
+            ours_answer = ws_as_result(self.answers[rec.name])
+            judge(
+                SUITE_STREAMS,
+                rec.name,
+                "subscribe answer",
+                version,
+                ours_answer,
+                ws_as_result(rec.answer),
+                None,
+                documented,
+                report,
+            )
+            ours = {stream_key(m): m for m in self.clients[rec.name].unsolicited}
+            theirs = {stream_key(m): m for m in rec.messages}
+            order_ours = [
+                k
+                for k in (stream_key(m) for m in self.clients[rec.name].unsolicited)
+                if k in theirs
+            ]
+            judge(
+                SUITE_STREAMS,
+                rec.name,
+                "message order",
+                version,
+                {"order": [stream_label(k) for k in order_ours]},
+                {"order": [stream_label(stream_key(m)) for m in rec.messages]},
+                None,
+                documented,
+                report,
+            )
+            for key, message in theirs.items():
+                judge(
+                    SUITE_STREAMS,
+                    rec.name,
+                    stream_label(key),
+                    version,
+                    ours.get(key, {"missing": True}),
+                    message,
+                    None,
+                    documented,
+                    report,
+                )
+            for key in ours.keys() - theirs.keys():
+                judge(
+                    SUITE_STREAMS,
+                    rec.name,
+                    "extra " + stream_label(key),
+                    version,
+                    ours[key],
+                    {"absent": True},
+                    None,
+                    documented,
+                    report,
+                )
+
+
 async def check_clio_errors(
     reactor: Any,
     running: Running,
@@ -799,9 +1011,15 @@ async def run(
     documented = load_documented(doc)
     exchanges = [e for e in load_exchanges(data) if not methods or e.method in methods]
     cases = [c for c in load_clio_errors(data) if not methods or c.method in methods]
-    report = Report(notes=[STREAMS_TODO])
+    report = Report(notes=[STREAMS_NOTE])
     running = await start(reactor, database)
+    watch = StreamWatch([] if methods else load_streams(data))
     try:
+        await watch.subscribe(reactor, running.port)
+        await running.follow()
+        await watch.settle(reactor)
+        watch.judge(documented, report)
+        await watch.close()
         await check_http(reactor, running, exchanges, documented, report)
         await check_ws(reactor, running, exchanges, documented, report)
         await check_clio_errors(reactor, running, cases, documented, report)

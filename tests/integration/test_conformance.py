@@ -112,10 +112,42 @@ class MachineryTests(SynchronousTestCase):
         path.write_text("# nothing here\n")
         self.assertRaises(c.DocumentError, c.load_documented, path)
 
+    def test_stream_keys(self) -> None:
+        """Stream messages are matched by type, ledger and (transactions) hash, v1 or v2 form."""
+        v1 = {"type": "transaction", "ledger_index": 5, "transaction": {"hash": "AB"}}
+        v2 = {"type": "transaction", "ledger_index": 5, "hash": "AB", "tx_json": {}}
+        self.assertEqual(c.stream_key(v1), c.stream_key(v2))
+        self.assertEqual(
+            c.stream_key({"type": "ledgerClosed", "ledger_index": 5}), ("ledgerClosed", 5)
+        )
+
+    def test_ignore_lets_only_named_fields_differ(self) -> None:
+        """An entry's ``ignore`` excuses those fields only."""
+        entry = [_entry(ignore=("validated_ledgers",))]
+        theirs = {"ledger_index": 5, "validated_ledgers": "2-5"}
+        ok = _judge({"ledger_index": 5, "validated_ledgers": "3-9"}, theirs, None, entry)
+        self.assertEqual(ok.outcome, c.DOCUMENTED)
+        bad = _judge({"ledger_index": 6, "validated_ledgers": "3-9"}, theirs, None, entry)
+        self.assertEqual(bad.outcome, c.DIFFERENT)
+
+    def test_shifted_clock_moves_only_seconds(self) -> None:
+        """The replay clock reads the recording's time; everything else is the reactor's."""
+        from twisted.internet.task import Clock
+
+        clock = Clock()
+        clock.advance(1000)
+        shifted = c.ShiftedClock(clock, 400)
+        self.assertEqual(shifted.seconds(), 600)
+        shifted.callLater(5, lambda: None)
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+
     def test_data_is_complete(self) -> None:
         """All 2,293 recorded exchanges and Clio's 300 state-independent bad-input cases are kept."""
         self.assertEqual(len(c.load_exchanges()), 2293)
         self.assertEqual(len(c.load_clio_errors()), N_CLIO_CASES)
+        streams = {s.name: len(s.messages) for s in c.load_streams()}
+        self.assertEqual(streams["ledger"], 243)
+        self.assertEqual(streams["transactions"], streams["transactions_v2"])
 
 
 class _WholeServer:
@@ -141,6 +173,8 @@ class _WholeServer:
             assert by_suite[c.SUITE_RIPPLED] == 2293, by_suite
             assert by_suite[c.SUITE_WS] > 400, by_suite
             assert by_suite[c.SUITE_CLIO_ERRORS] == N_CLIO_CASES, by_suite
+            # every recorded stream message (ledgers 28-270), each stream's answer and order
+            assert by_suite[c.SUITE_STREAMS] == 2793, by_suite
             same = sum(1 for case in report.cases if case.outcome == c.RIPPLED)
             assert same > 2700, f"only {same} answers equal rippled's"
 
