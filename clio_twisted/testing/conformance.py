@@ -448,7 +448,8 @@ def judge(
     else:
         report.used.add(entry)
         if entry.expect == EXPECT_PENDING:
-            outcome, detail = PENDING, entry.reason
+            outcome = PENDING
+            detail = f"ours {summary(ours)}; rippled {summary(rippled)}; Clio {summary(clio)}"
         elif entry.expect == EXPECT_CLIO:
             if same_as_clio:
                 outcome, detail = AS_CLIO, entry.reason
@@ -1085,7 +1086,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    import warnings
+
     from twisted.internet import reactor as global_reactor
+
+    # Twisted's readBody warns about the client transport on every answer; nothing to act on here.
+    warnings.filterwarnings("ignore", "Using readBody with a transport", DeprecationWarning)
     from twisted.internet.threads import deferToThread
 
     reactor: Any = global_reactor
