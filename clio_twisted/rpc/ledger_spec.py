@@ -3,8 +3,10 @@
 Parsing (pure, in a handler's ``parse``):
 
 - ``ledger_hash``: a string of 64 hex digits, else ``invalidParams``
-  ``ledgerHashMalformed`` (rippled 3.1.1's recorded answer; Clio says
-  ``ledger_hashNotString`` / ``ledger_hashMalformed``); it wins over ``ledger_index``.
+  ``ledgerHashNotString`` / ``ledgerHashMalformed`` (rippled's lookupLedger
+  and its recorded 3.1.1 answer; Clio says ``ledger_hashNotString`` /
+  ``ledger_hashMalformed``); null is no hash, as in rippled; it wins over
+  ``ledger_index``.
 - ``ledger_index``: a non-negative integer, a string of decimal digits (an
   unsigned 32-bit number), or ``"validated"`` (the newest stored ledger); else
   ``invalidParams`` ``ledgerIndexMalformed`` (a negative integer too, as rippled
@@ -75,10 +77,12 @@ def parse_ledger_index(value: Any, as_clio: bool = False) -> int | None:
 
 
 def parse_ledger_hash(value: Any, as_clio: bool = False) -> bytes:
-    """``ledger_hash``: rippled's single ``ledgerHashMalformed``, or Clio's two messages."""
+    """``ledger_hash`` with rippled's messages (``ledgerHashNotString``/``ledgerHashMalformed``) or Clio's."""
     if as_clio:
         return parse_hash256(value, "ledger_hash")
-    if not isinstance(value, str) or len(value) != 64 or not _HEX.issuperset(value):
+    if not isinstance(value, str):
+        raise invalid_params("ledgerHashNotString")
+    if len(value) != 64 or not _HEX.issuperset(value):
         raise invalid_params("ledgerHashMalformed")
     return bytes.fromhex(value)
 
@@ -86,7 +90,7 @@ def parse_ledger_hash(value: Any, as_clio: bool = False) -> bytes:
 def parse_ledger_spec(params: JsonDict, as_clio: bool = False) -> LedgerSpec:
     """Read ``ledger_hash`` and ``ledger_index`` from a request's parameters (rippled's errors, or Clio's)."""
     ledger_hash = None
-    if "ledger_hash" in params:
+    if "ledger_hash" in params and (as_clio or params["ledger_hash"] is not None):
         ledger_hash = parse_ledger_hash(params["ledger_hash"], as_clio)
     sequence = None
     if "ledger_index" in params:

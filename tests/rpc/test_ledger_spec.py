@@ -45,12 +45,21 @@ class ParseTests(SynchronousTestCase):
             )
 
     def test_malformed_hash(self) -> None:
-        """A bad or non-string ledger_hash is 'ledgerHashMalformed' (rippled's answer)."""
-        for value in ("ZZ", HASH + "00", 5, None):
+        """A bad ledger_hash is 'ledgerHashMalformed', a non-string one 'ledgerHashNotString' (rippled's)."""
+        for value, message in (
+            ("ZZ", "ledgerHashMalformed"),
+            (HASH + "00", "ledgerHashMalformed"),
+            (5, "ledgerHashNotString"),
+            ([HASH], "ledgerHashNotString"),
+        ):
             e = self.error({"ledger_hash": value})
-            self.assertEqual(
-                (e.error, e.message), (RippledError.invalidParams, "ledgerHashMalformed"), value
-            )
+            self.assertEqual((e.error, e.message), (RippledError.invalidParams, message), value)
+
+    def test_null_hash_is_no_hash(self) -> None:
+        """rippled reads a null ledger_hash as absent: ledger_index decides."""
+        self.assertEqual(
+            parse_ledger_spec({"ledger_hash": None, "ledger_index": 5}), LedgerSpec(sequence=5)
+        )
 
     def test_clio_spellings_for_clio_methods(self) -> None:
         """as_clio keeps Clio's 'ledger_hashMalformed'/'ledger_hashNotString' and a negative index as not found."""
