@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+from attrs import frozen
+
 from twisted.application.service import IService
 from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.python import usage
@@ -20,7 +22,7 @@ import clio_twisted
 from clio_twisted.backend.interface import IBackend
 from clio_twisted.config import ClioConfig, ConfigError, default_config_path, load_config
 from clio_twisted.feeds.manager import SubscriptionManager
-from clio_twisted.feeds.publisher import Publisher
+from clio_twisted.feeds.publisher import MAX_AGE_SECONDS, Publisher
 from clio_twisted.feeds.relay import RELAY_STREAMS, Relay
 from clio_twisted.logging import make_observer
 from clio_twisted.metrics import Metrics
@@ -30,6 +32,7 @@ from clio_twisted.rpc.forward import Forwarder
 from clio_twisted.rpc.handlers import load_handlers
 from clio_twisted.service import ClioService
 from clio_twisted.web._fast_hot import HotAnswers
+from clio_twisted.web._fast_objects import VersionCache
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard
 from clio_twisted.web.fast_http import FastHttpFactory
@@ -116,10 +119,27 @@ def default_parts(config: ClioConfig, backend: IBackend, reactor: Any) -> list[I
     return [EtlService.from_config(config, backend, reactor)]
 
 
+@frozen
+class Feeds:
+    """The streams and forwarding parts, as :func:`wire_feeds` connected them."""
+
+    manager: SubscriptionManager
+    forwarder: Forwarder
+    publisher: Publisher | None = None
+    relay: Relay | None = None
+
+
 def wire_feeds(
-    config: ClioConfig, backend: IBackend, reactor: Any, etl: Any
-) -> tuple[SubscriptionManager, Forwarder]:
-    """Subscriptions, publishing after each commit, the relay of rippled's streams, and forwarding."""
+    config: ClioConfig,
+    backend: IBackend,
+    reactor: Any,
+    etl: Any,
+    max_age: float = MAX_AGE_SECONDS,
+) -> Feeds:
+    """Subscriptions, publishing after each commit, the relay of rippled's streams, and forwarding.
+
+    ``max_age``: ledgers that closed longer ago are not published (Clio: 600 s).
+    """
     sources: list[Any] = list(getattr(etl, "sources", None) or [])
 
     def network_id() -> int:
@@ -137,15 +157,16 @@ def wire_feeds(
         cache_timeout=config.forwarding.cache_timeout,
     )
     follower = getattr(etl, "etl", None)
-    if follower is not None and hasattr(follower, "add_listener"):
-        publisher = Publisher(backend, manager, reactor)
-        follower.add_listener(publisher.on_committed)
-        follower.add_listener(forwarder.invalidate)
-        relay = Relay(manager)
-        for source in sources:
-            if hasattr(source, "relay_to"):
-                source.relay_to(relay.on_stream, RELAY_STREAMS)
-    return manager, forwarder
+    if follower is None or not hasattr(follower, "add_listener"):
+        return Feeds(manager, forwarder)
+    publisher = Publisher(backend, manager, reactor, max_age=max_age)
+    follower.add_listener(publisher.on_committed)
+    follower.add_listener(forwarder.invalidate)
+    relay = Relay(manager)
+    for source in sources:
+        if hasattr(source, "relay_to"):
+            source.relay_to(relay.on_stream, RELAY_STREAMS)
+    return Feeds(manager, forwarder, publisher, relay)
 
 
 def build_service(
@@ -162,16 +183,17 @@ def build_service(
     parts = parts_factory(config, backend, reactor)
     etl = next((p for p in parts if hasattr(p, "status")), None)
     metrics = Metrics(reactor)
-    subscriptions, forwarder = wire_feeds(config, backend, reactor, etl)
+    feeds = wire_feeds(config, backend, reactor, etl)
     base = Context(
-        backend=backend,
+        # handlers read immutable headers/objects from memory (web/_fast_objects.py); the ETL does not
+        backend=VersionCache(backend),
         clock=reactor,
         config=config,
         started_at=reactor.seconds(),
         etl=etl,
         counters=metrics,
-        subscriptions=subscriptions,
-        forwarder=forwarder,
+        subscriptions=feeds.manager,
+        forwarder=feeds.forwarder,
         info_sections=(_EtlInfo(etl),) if etl is not None else (),
     )
     dispatcher = Dispatcher(load_handlers(), base)
@@ -185,7 +207,7 @@ def build_service(
         inflight,
         reactor,
         max_message_size=config.server.max_ws_message_size,
-        subscriptions=subscriptions,
+        subscriptions=feeds.manager,
         max_sending_queue_size=config.server.ws_max_sending_queue_size,
     )
 

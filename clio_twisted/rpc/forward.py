@@ -38,6 +38,7 @@ import orjson
 
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import TimeoutError as DeferredTimeoutError
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
@@ -320,7 +321,7 @@ class Forwarder:
         d.addTimeout(self.request_timeout, self.reactor)
         try:
             return await d
-        except (TimeoutError, CancelledError) as e:
+        except (TimeoutError, DeferredTimeoutError, CancelledError) as e:
             raise ForwardError(RippledError.timeout, f"timed out {what}") from e
         except ForwardError:
             raise
