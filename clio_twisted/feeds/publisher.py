@@ -66,19 +66,20 @@ class Publisher:
         self.last_published: int | None = None
         self._next: int | None = None
         self._target = 0
-        self._running: Deferred[None] | None = None
+        self._busy = False
 
     def on_committed(self, sequence: int) -> None:
         """The ETL's listener: ``sequence`` is now in the store."""
         if self._next is None:
             self._next = sequence
         self._target = max(self._target, sequence)
-        if self._running is None:
-            self._running = Deferred.fromCoroutine(self._drain())
-            self._running.addErrback(lambda f: self.log.failure("publishing stopped", f))
+        if not self._busy:
+            self._busy = True  # set before starting: the drain may finish synchronously
+            d = Deferred.fromCoroutine(self._drain())
+            d.addErrback(lambda f: self.log.failure("publishing stopped", f))
 
     def idle(self) -> bool:
-        return self._running is None
+        return not self._busy
 
     async def _drain(self) -> None:
         try:
@@ -90,7 +91,7 @@ class Publisher:
                     self.log.failure("publishing ledger {sequence} failed", sequence=sequence)
                 self._next = sequence + 1
         finally:
-            self._running = None
+            self._busy = False
 
     async def publish(self, sequence: int) -> bool:
         """Publish one ledger from the store; False when skipped (missing or too old)."""
