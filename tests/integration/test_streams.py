@@ -17,6 +17,8 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
+from attrs import evolve
+
 from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred
@@ -26,7 +28,7 @@ from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import TestCase
 
 from clio_twisted.backend.sqlite import SqliteBackend
-from clio_twisted.config import ClioConfig
+from clio_twisted.config import ClioConfig, DosGuardConfig
 from clio_twisted.etl.follower import EtlSettings
 from clio_twisted.etl.service import EtlService
 from clio_twisted.rpc.context import Context
@@ -399,5 +401,141 @@ class StreamsEndToEndTests(TestCase):
             self.assertLess(reactor.seconds() - started, 2.0)
             fake.resume()
             client.sendClose()
+
+        return Deferred.fromCoroutine(go())
+
+
+def rss_kib() -> int:
+    """This process's resident memory (Linux)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class LedgerCounter(WebSocketClientProtocol):
+    """A light subscriber: counts ledgerClosed messages and keeps their sequences."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sequences: list[int] = []
+        self.opened: Deferred[None] = Deferred()
+        self.closed: Deferred[None] = Deferred()
+        self.answered: Deferred[None] = Deferred()
+
+    def onOpen(self) -> None:  # noqa: N802
+        self.opened.callback(None)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
+        message = json.loads(payload)
+        if message.get("type") == "ledgerClosed":
+            self.sequences.append(message["ledger_index"])
+        elif message.get("type") == "response" and not self.answered.called:
+            self.answered.callback(None)
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
+        if not self.closed.called:
+            self.closed.callback(None)
+
+
+class LoadTests(TestCase):
+    """1,000 subscribers on loopback, plus one that stops reading."""
+
+    timeout = 120
+    SUBSCRIBERS = 1000
+    LEDGERS = 40
+    QUEUE_BOUND = 50
+
+    def test_thousand_subscribers_and_one_slow(self) -> None:
+        """Every subscriber gets every ledger in order; the slow one is cut at the bound; memory is flat."""
+        import socket
+
+        from clio_twisted.feeds.manager import SubscriptionManager
+        from clio_twisted.feeds.publisher import Publisher
+        from tests.rpc.corpus import corpus_backend
+
+        async def go() -> None:
+            backend = corpus_backend()
+            manager = SubscriptionManager()
+            # loopback is whitelisted: a thousand clients from one IP are the point here
+            config = evolve(ClioConfig(), dos_guard=DosGuardConfig(whitelist=("127.0.0.1",)))
+            base = Context(backend=backend, clock=reactor, config=config, subscriptions=manager)
+            factory = ClioWebSocketFactory(
+                Dispatcher(load_handlers(), base),
+                DosGuard(config.dos_guard, reactor),
+                AdminPolicy(config.server),
+                InFlight(),
+                reactor,
+                subscriptions=manager,
+                max_sending_queue_size=self.QUEUE_BOUND,
+            )
+            listening = reactor.listenTCP(0, factory, interface="127.0.0.1", backlog=1024)
+            port = listening.getHost().port
+            clients: list[LedgerCounter] = []
+
+            async def cleanup() -> None:
+                for c in clients:
+                    c.dropConnection(abort=True)
+                for session in list(factory.sessions):
+                    session.dropConnection(abort=True)
+                await listening.stopListening()
+                await deferLater(reactor, 1.2, lambda: None)
+
+            self.addCleanup(lambda: Deferred.fromCoroutine(cleanup()))
+            client_factory = WebSocketClientFactory(f"ws://127.0.0.1:{port}")
+            client_factory.protocol = LedgerCounter
+            endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
+
+            async def one(streams: list[str]) -> LedgerCounter:
+                client: LedgerCounter = await endpoint.connect(client_factory)
+                await client.opened
+                client.sendMessage(
+                    json.dumps({"id": 1, "command": "subscribe", "streams": streams}).encode()
+                )
+                await client.answered
+                return client
+
+            # one slow subscriber: small socket buffers, and it stops reading
+            slow = await one(["transactions"])
+            slow.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            server_side = next(
+                s
+                for s in factory.sessions
+                if s.transport.getPeer().port == slow.transport.getHost().port
+            )
+            server_side.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            slow.transport.pauseProducing()
+            for _batch in range(0, self.SUBSCRIBERS, 100):
+                batch = [Deferred.fromCoroutine(one(["ledger"])) for _ in range(100)]
+                for d in batch:
+                    clients.append(await d)
+            self.assertEqual(manager.counts()["ledger"], self.SUBSCRIBERS)
+            before = rss_kib()
+            publisher = Publisher(backend, manager, reactor, max_age=float("inf"))
+            first = 28
+            for sequence in range(first, first + self.LEDGERS):
+                await publisher.publish(sequence)
+                await deferLater(reactor, 0, lambda: None)
+            wanted = list(range(first, first + self.LEDGERS))
+            await wait_for(
+                lambda: all(len(c.sequences) >= self.LEDGERS for c in clients),
+                60,
+                "every subscriber receiving every ledger",
+            )
+            after = rss_kib()
+            for c in clients:
+                self.assertEqual(c.sequences, wanted)
+            # the slow subscriber was disconnected at the bound, and forgotten
+            self.assertTrue(
+                server_side.stream_queue is not None and server_side.stream_queue.closed
+            )
+            self.assertEqual(manager.counts()["transactions"], 0)
+            self.assertEqual(len(server_side.stream_queue), 0)
+            print(
+                f"\n{self.SUBSCRIBERS} subscribers x {self.LEDGERS} ledgers: RSS {before} KiB before"
+                f" publishing, {after} KiB after ({after - before:+d} KiB); slow one cut at"
+                f" {self.QUEUE_BOUND} waiting messages"
+            )
 
         return Deferred.fromCoroutine(go())
