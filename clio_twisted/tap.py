@@ -22,7 +22,7 @@ import clio_twisted
 from clio_twisted.backend.interface import IBackend
 from clio_twisted.config import ClioConfig, ConfigError, default_config_path, load_config
 from clio_twisted.feeds.manager import SubscriptionManager
-from clio_twisted.feeds.publisher import MAX_AGE_SECONDS, Publisher
+from clio_twisted.feeds.publisher import MAX_AGE_SECONDS, Publisher, PublisherService
 from clio_twisted.feeds.relay import RELAY_STREAMS, Relay
 from clio_twisted.logging import make_observer
 from clio_twisted.metrics import Metrics
@@ -160,6 +160,8 @@ def wire_feeds(
     if follower is None or not hasattr(follower, "add_listener"):
         return Feeds(manager, forwarder)
     publisher = Publisher(backend, manager, reactor, max_age=max_age)
+    if hasattr(etl, "addService"):
+        PublisherService(publisher, reactor).setServiceParent(etl)
     follower.add_listener(publisher.on_committed)
     follower.add_listener(forwarder.invalidate)
     relay = Relay(manager)

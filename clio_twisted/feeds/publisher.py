@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from twisted.application.service import Service
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
 from clio_twisted.backend.interface import IBackend
@@ -67,6 +69,7 @@ class Publisher:
         self._next: int | None = None
         self._target = 0
         self._busy = False
+        self.stopping = False  # set at shutdown: publish nothing more
 
     def on_committed(self, sequence: int) -> None:
         """The ETL's listener: ``sequence`` is now in the store."""
@@ -83,7 +86,7 @@ class Publisher:
 
     async def _drain(self) -> None:
         try:
-            while self._next is not None and self._next <= self._target:
+            while self._next is not None and self._next <= self._target and not self.stopping:
                 sequence = self._next
                 try:
                     await self.publish(sequence)
@@ -142,3 +145,26 @@ class Publisher:
     async def fees(self, sequence: int) -> Fees:
         blob = await self.backend.fetch_ledger_object(keylets.fees(), sequence)
         return fees_from_object(decode(blob) if blob else None)
+
+
+class PublisherService(Service):
+    """Stops publishing with the ETL: the store must not close under a ledger being published.
+
+    Added as a child of the ETL service, so stopping the ETL waits (up to
+    ``grace`` seconds) for the publisher to finish the ledger in hand.
+    """
+
+    def __init__(self, publisher: Publisher, reactor: Any, grace: float = 5.0) -> None:
+        self.publisher = publisher
+        self.reactor = reactor
+        self.grace = grace
+
+    def stopService(self) -> Deferred[None]:  # noqa: N802
+        super().stopService()
+        self.publisher.stopping = True
+        return Deferred.fromCoroutine(self._wait())
+
+    async def _wait(self) -> None:
+        deadline = self.reactor.seconds() + self.grace
+        while not self.publisher.idle() and self.reactor.seconds() < deadline:
+            await deferLater(self.reactor, 0.01, lambda: None)
