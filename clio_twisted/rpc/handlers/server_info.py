@@ -1,7 +1,9 @@
 """``server_info``: what this server holds and how it is doing, in Clio's ``info`` shape.
 
 This module fills what needs only the store and the clock (``complete_ledgers``,
-``time``, ``uptime``, versions, ``validated_ledger`` age/hash/seq). The rest is
+``time``, ``uptime``, versions, ``validated_ledger`` age/hash/seq and, from the
+ledger's FeeSettings, ``base_fee_xrp``/``reserve_base_xrp``/``reserve_inc_xrp``
+in XRP as Clio gives them). The rest is
 contributed by providers in ``ctx.info_sections`` (ETL: ``etl``, rippled's
 ``load_factor``/``network_id``; cache: ``cache``; counters: ``counters``...),
 each merged into ``info`` in order: a top-level key is replaced, except that
@@ -16,6 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import clio_twisted
+from clio_twisted.feeds.messages import fees_from_object
+from clio_twisted.protocol import keylets
+from clio_twisted.protocol.codec import decode
 from clio_twisted.protocol.ledger_header import RIPPLE_EPOCH_UNIX, LedgerHeader
 from clio_twisted.rpc.context import Context, Handler, JsonDict, NoInput, parse_nothing
 
@@ -38,6 +43,22 @@ def merge_section(info: JsonDict, section: JsonDict) -> None:
             info[key] = value
 
 
+DROPS_PER_XRP = 1_000_000
+
+
+async def _fees_xrp(ctx: Context, sequence: int) -> JsonDict:
+    """The ledger's fee and reserves in XRP (Clio's numbers), nothing if it has no FeeSettings."""
+    blob = await ctx.backend.fetch_ledger_object(keylets.fees(), sequence)
+    if not blob:
+        return {}
+    fees = fees_from_object(decode(blob))
+    return {
+        "base_fee_xrp": fees.base / DROPS_PER_XRP,
+        "reserve_base_xrp": fees.reserve_base / DROPS_PER_XRP,
+        "reserve_inc_xrp": fees.reserve_inc / DROPS_PER_XRP,
+    }
+
+
 async def process(ctx: Context, inp: NoInput) -> JsonDict:
     now = ctx.clock.seconds()
     stored = ctx.ledger_range
@@ -58,6 +79,7 @@ async def process(ctx: Context, inp: NoInput) -> JsonDict:
                 "age": max(0, int(now - (header.close_time + RIPPLE_EPOCH_UNIX))),
                 "hash": header.hash.hex().upper(),
                 "seq": header.sequence,
+                **await _fees_xrp(ctx, header.sequence),
             }
     for section in ctx.info_sections:
         merge_section(info, await section.server_info(ctx))

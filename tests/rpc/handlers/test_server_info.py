@@ -59,3 +59,16 @@ class ServerInfoTests(SynchronousTestCase):
         )
         self.assertEqual(info["etl"], {"is_writer": True})
         self.assertNotIn("etl", self.info(dispatcher, REMOTE)["info"])
+
+    def test_fees_from_the_ledger(self) -> None:
+        """validated_ledger has the ledger's fee and reserves in XRP, as Clio's recorded answer (1E-5, 1E1, 2E0)."""
+        from clio_twisted.rpc.handlers import load_handlers
+        from tests.rpc.corpus import corpus_context
+
+        dispatcher = Dispatcher(load_handlers(), corpus_context())
+        ledger = self.info(dispatcher)["info"]["validated_ledger"]
+        self.assertEqual(ledger["seq"], 270)
+        self.assertEqual(
+            (ledger["base_fee_xrp"], ledger["reserve_base_xrp"], ledger["reserve_inc_xrp"]),
+            (1e-05, 10.0, 2.0),
+        )
