@@ -79,6 +79,10 @@ SUITE_RIPPLED = "rippled"  # recorded exchanges over HTTP
 SUITE_WS = "ws"  # the same, sampled, over WebSocket
 SUITE_CLIO_ERRORS = "clio-errors"  # Clio's handler tests' bad inputs
 SUITE_STREAMS = "streams"  # what our subscriptions sent, against rippled's recorded streams
+SUITE_CLIO_SHAPE = (
+    "clio-shape"  # Clio's own answers (server_info, version): the same fields and types
+)
+CLIO_SHAPES = {"server_info": "clio-server_info.json", "version": "clio-version.json"}
 
 log = Logger()
 
@@ -215,7 +219,7 @@ class Documented:
     api_version: int | None  # None: any
     expect: str
     reason: str
-    pin: tuple[tuple[str, Any], ...] = ()  # fields our answer must still have (error, message...)
+    pin: tuple[tuple[str, str], ...] = ()  # fields our answer must still have, as JSON text
     ignore: tuple[str, ...] = ()  # the only fields that may differ (the rest must be rippled's)
 
     def covers(self, suite: str, method: str, label: str, api_version: int | None) -> bool:
@@ -256,7 +260,9 @@ def load_documented(doc: Path = DOC) -> list[Documented]:
                     api_version=item.get("api_version"),
                     expect=expect,
                     reason=item["reason"],
-                    pin=tuple(sorted((item.get("pin") or {}).items())),
+                    pin=tuple(
+                        sorted((k, _canonical(v)) for k, v in (item.get("pin") or {}).items())
+                    ),
                     ignore=tuple(item.get("ignore") or ()),
                 )
             )
@@ -465,7 +471,7 @@ def judge(
             )
         else:
             outcome, detail = DOCUMENTED, entry.reason
-        broken = [(k, v) for k, v in entry.pin if _fields(ours).get(k) != v]
+        broken = [(k, v) for k, v in entry.pin if _canonical(_fields(ours).get(k)) != v]
         if broken and outcome != PENDING:
             outcome = DIFFERENT
             detail = f"documented answer changed: {broken} now {[_fields(ours).get(k) for k, _ in broken]}"
@@ -474,6 +480,11 @@ def judge(
     )
     report.cases.append(result)
     return result
+
+
+def _canonical(value: Any) -> str:
+    """A JSON value as comparable, hashable text."""
+    return json.dumps(value, sort_keys=True)
 
 
 def _without(answer: JsonDict | None, names: Sequence[str]) -> JsonDict | None:
@@ -966,6 +977,73 @@ class StreamWatch:
                 )
 
 
+def skeleton(value: Any) -> Any:
+    """A JSON value's shape: objects keep their keys, lists their first item's shape, scalars their type."""
+    if isinstance(value, dict):
+        return {k: skeleton(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [skeleton(value[0])] if value else []
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "null"
+
+
+def shape_differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
+    """Every place two skeletons differ: ``missing PATH``, ``extra PATH``, ``type PATH: ours != theirs``."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        out = []
+        for key in sorted(set(ours) | set(theirs)):
+            where = f"{path}.{key}" if path else key
+            if key not in ours:
+                out.append(f"missing {where}")
+            elif key not in theirs:
+                out.append(f"extra {where}")
+            else:
+                out.extend(shape_differences(ours[key], theirs[key], where))
+        return out
+    if isinstance(ours, list) and isinstance(theirs, list):
+        if ours and theirs:
+            return shape_differences(ours[0], theirs[0], path + "[]")
+        return []
+    if ours != theirs:
+        return [f"type {path}: {ours} != {theirs}"]
+    return []
+
+
+async def check_clio_shapes(
+    reactor: Any, running: Running, data: Path, documented: Sequence[Documented], report: Report
+) -> None:
+    """Clio's own answers (admin server_info, version): ours must have the same fields, of the same types.
+
+    Values differ by nature (time, uptime, ports, versions); the shape is Clio's contract.
+    """
+    from twisted.web.client import Agent
+
+    agent = Agent(reactor)
+    for method, name in CLIO_SHAPES.items():
+        recorded = json.loads((data / name).read_text())
+        body = orjson.dumps({"method": method, "params": [{}]})
+        status, ours = await post(reactor, agent, running.port, body)
+        differences = shape_differences(
+            skeleton(normalise_http(status, ours)), skeleton(normalise_http(200, recorded))
+        )
+        judge(
+            SUITE_CLIO_SHAPE,
+            method,
+            "admin, no params",
+            None,
+            {"differences": differences},
+            None,
+            {"differences": []},
+            documented,
+            report,
+        )
+
+
 async def check_clio_errors(
     reactor: Any,
     running: Running,
@@ -1024,6 +1102,8 @@ async def run(
         await check_http(reactor, running, exchanges, documented, report)
         await check_ws(reactor, running, exchanges, documented, report)
         await check_clio_errors(reactor, running, cases, documented, report)
+        if not methods:
+            await check_clio_shapes(reactor, running, data, documented, report)
     finally:
         await running.stop()
     stale = [d for d in documented if d not in report.used and not methods]

@@ -85,7 +85,7 @@ class MachineryTests(SynchronousTestCase):
 
     def test_pin_catches_a_changed_answer(self) -> None:
         """A documented difference whose pinned error changed fails again."""
-        entry = [_entry(pin=(("error", "x"),))]
+        entry = [_entry(pin=(("error", '"x"'),))]
         self.assertEqual(_judge({"error": "x"}, {"error": "y"}, None, entry).outcome, c.DOCUMENTED)
         self.assertEqual(_judge({"error": "z"}, {"error": "y"}, None, entry).outcome, c.DIFFERENT)
 
@@ -111,6 +111,15 @@ class MachineryTests(SynchronousTestCase):
         path = Path(self.mktemp())
         path.write_text("# nothing here\n")
         self.assertRaises(c.DocumentError, c.load_documented, path)
+
+    def test_shape_differences_name_every_path(self) -> None:
+        """Missing, extra and retyped fields are each named with their path."""
+        ours = c.skeleton({"a": {"b": True, "x": 1}, "l": [{"k": "v"}]})
+        theirs = c.skeleton({"a": {"b": "1", "c": 2}, "l": [{"k": "v", "m": 0}]})
+        self.assertEqual(
+            c.shape_differences(ours, theirs),
+            ["type a.b: bool != string", "missing a.c", "extra a.x", "missing l[].m"],
+        )
 
     def test_stream_keys(self) -> None:
         """Stream messages are matched by type, ledger and (transactions) hash, v1 or v2 form."""
@@ -175,6 +184,7 @@ class _WholeServer:
             assert by_suite[c.SUITE_CLIO_ERRORS] == N_CLIO_CASES, by_suite
             # every recorded stream message (ledgers 28-270), each stream's answer and order
             assert by_suite[c.SUITE_STREAMS] == 2793, by_suite
+            assert by_suite[c.SUITE_CLIO_SHAPE] == len(c.CLIO_SHAPES), by_suite
             same = sum(1 for case in report.cases if case.outcome == c.RIPPLED)
             assert same > 2700, f"only {same} answers equal rippled's"
 
