@@ -45,7 +45,7 @@ from twisted.internet.defer import Deferred, DeferredSemaphore, FirstError, gath
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
-from clio_twisted.backend._threads import ThreadRunner
+from clio_twisted.backend._threads import ThreadRunner, WorkInFlight
 from clio_twisted.backend.errors import SchemaMissing
 from clio_twisted.backend.interface import (
     FIRST_KEY,
@@ -220,11 +220,14 @@ class CassandraBackend:
         self._write_slots = DeferredSemaphore(settings.max_write_requests_outstanding)
         self._reads_in_flight = 0
         self._writes_pending: set[Deferred[Any]] = set()
+        # statements the driver has not answered yet (stop() waits for them)
+        self._sends = WorkInFlight("the Cassandra backend")
         self._timeouts = _timeout_errors()
 
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._sends = WorkInFlight("the Cassandra backend")
         self._threads.start()
         try:
             await self._threads.run(self._connect)
@@ -239,8 +242,10 @@ class CassandraBackend:
             await gatherResults(list(self._writes_pending), consumeErrors=True).addErrback(
                 lambda _: None
             )
-        await self._threads.run(self._shutdown)
-        self._threads.stop()
+        # then refuse new statements and let the driver answer the ones sent (reads included)
+        # before the cluster shuts down under them
+        await self._sends.close()
+        await self._threads.close(self._shutdown)
 
     def _connect(self) -> None:
         from cassandra import ConsistencyLevel
@@ -312,10 +317,21 @@ class CassandraBackend:
         if self._session is None:
             raise RuntimeError("the backend is not started")
         d: Deferred[list[Any]] = Deferred()
-        future = self._session.execute_async(self._prepared[name], params)
+        self._sends.begin()
+        try:
+            future = self._session.execute_async(self._prepared[name], params)
+        except BaseException:
+            self._sends.end()
+            raise
+
+        def done(ok: bool, value: Any) -> None:
+            self._sends.end()
+            if not d.called:  # else the caller cancelled
+                d.callback(value) if ok else d.errback(value)
+
         future.add_callbacks(
-            lambda rows: self._reactor.callFromThread(d.callback, list(rows or [])),
-            lambda exc: self._reactor.callFromThread(d.errback, exc),
+            lambda rows: self._reactor.callFromThread(done, True, list(rows or [])),
+            lambda exc: self._reactor.callFromThread(done, False, exc),
         )
         return d
 

@@ -103,10 +103,9 @@ class SqliteBackend:
         await self._threads.run(self._open)
 
     async def stop(self) -> None:
-        if not self._threads.running:
-            return
-        await self._threads.run(self._close)
-        self._threads.stop()
+        # New calls are refused, calls still on a pool thread finish, and only then do the
+        # connections close: closing one under a running query can crash the process.
+        await self._threads.close(self._close)
 
     def _open(self) -> None:
         if self.read_only:
