@@ -210,7 +210,15 @@ class ClioWebSocketFactory(WebSocketServerFactory):
             autoPingTimeout=auto_ping_interval,
         )
 
-    def close_all(self, code: int = 1001, reason: str = "server shutting down") -> None:
-        """Close every open session (shutdown)."""
+    def close_all(self, code: int = 1000, reason: str = "server shutting down") -> None:
+        """Close every open session (shutdown).
+
+        1000 with a reason: Autobahn lets a server send only 1000 or 3000-4999
+        (it refuses 1001 "going away"), and one session's failure must not
+        leave the others open.
+        """
         for session in list(self.sessions):
-            session.sendClose(code=code, reason=reason)
+            try:
+                session.sendClose(code=code, reason=reason)
+            except Exception:
+                ClioWebSocketProtocol._log.failure("closing a WebSocket session failed")
