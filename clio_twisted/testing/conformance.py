@@ -903,9 +903,20 @@ class StreamWatch:
             self.clients[rec.name] = client
             self.answers[rec.name] = await client.ask_as_sent(dict(rec.sent))
 
-    async def settle(self, reactor: Any, quiet: float = 0.3, timeout: float = 10) -> None:
-        """Wait until no stream message has arrived for ``quiet`` seconds."""
+    def _done(self) -> bool:
+        """Every connection has seen the last message rippled sent on it."""
+        for rec in self.recordings:
+            if rec.messages:
+                last = stream_key(rec.messages[-1])
+                if all(stream_key(m) != last for m in self.clients[rec.name].unsolicited):
+                    return False
+        return True
+
+    async def settle(self, reactor: Any, quiet: float = 0.3, timeout: float = 60) -> None:
+        """Wait for each connection's last expected message (bounded), then for ``quiet`` seconds of silence."""
         deadline = reactor.seconds() + timeout
+        while not self._done() and reactor.seconds() < deadline:
+            await deferLater(reactor, 0.05, lambda: None)
         last = -1
         while reactor.seconds() < deadline:
             count = sum(len(c.unsolicited) for c in self.clients.values())
