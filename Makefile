@@ -38,12 +38,22 @@ cassandra-stop:
 demo: setup
 	scripts/demo
 
+# Replays every recorded rippled 3.1.1 request through the real ETL and port and
+# prints a table per method; CASSANDRA=127.0.0.1:9042 runs it on Cassandra too.
 conformance: setup
 	$(PY) -m clio_twisted.testing.conformance
+	$(if $(CASSANDRA),$(PY) -m clio_twisted.testing.conformance --cassandra $(CASSANDRA))
 
+# The benchmarks print ratios measured side by side in one run (docs/benchmarks.md).
+# -P: bench/http.py must not shadow the standard library's http package.
 bench: setup
-	$(PY) bench/codec.py
-	$(PY) bench/forge.py --ledgers 50
+	$(PY) -P bench/codec.py
+	$(PY) -P bench/forge.py --ledgers 50
+	$(PY) -P bench/backend.py
+	$(PY) -P bench/etl.py
+	$(PY) -P bench/feeds.py
+	$(PY) -P bench/api.py --quick
+	$(PY) -P bench/http.py
 
 deb:
 	scripts/build-deb
