@@ -8,8 +8,9 @@ stops children all at once and ignores their Deferreds, so the order is
 explicit here.
 
 Stop (SIGTERM): stop listening; let requests in flight finish, up to
-``graceful_period`` seconds (then cancel them); close WebSocket sessions;
-stop the other parts in reverse order; stop the backend.
+``graceful_period`` seconds (then cancel them); close WebSocket sessions and
+the connections to rippled that forwarding pooled (``on_stop``: nothing is in
+flight by then); stop the other parts in reverse order; stop the backend.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class ClioService(Service):
         on_fatal: called (e.g. ``reactor.stop``) when start-up fails.
         listen_factory: the protocol factory the port serves (``web.fast_http``),
             when it is not ``site`` itself.
+        on_stop: called once requests have drained, before the parts stop
+            (``Forwarder.close_all``: its pooled rippled connections).
     """
 
     log = Logger()
@@ -88,6 +91,7 @@ class ClioService(Service):
         environ: Mapping[str, str] | None = None,
         on_fatal: Callable[[], object] | None = None,
         listen_factory: IProtocolFactory | None = None,
+        on_stop: Sequence[Callable[[], object]] = (),
     ) -> None:
         self.backend = backend
         self.clock = clock
@@ -107,6 +111,7 @@ class ClioService(Service):
         self.listen_factory = listen_factory  # what the port serves (the lean front); else the site
         self._starting: Deferred[None] | None = None
         self._backend_started = False
+        self.on_stop = list(on_stop)
 
     def setServiceParent(self, parent: Any) -> None:
         # twistd makes the Application after makeService and consults its
@@ -172,6 +177,11 @@ class ClioService(Service):
             self.port = None
         await self.inflight.drain(self.clock, self.grace_period)
         self.ws_factory.close_all()
+        for close in self.on_stop:
+            try:
+                close()
+            except Exception:
+                self.log.failure("closing {what} at shutdown", what=close)
         for part in reversed(self.parts):
             if part.running:
                 await maybeDeferred(part.stopService)

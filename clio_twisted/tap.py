@@ -263,6 +263,7 @@ def build_service(
         log_observer=make_observer(config.logging) if install_log_observer else None,
         environ=environ,
         on_fatal=getattr(reactor, "stop", None),
+        on_stop=(feeds.forwarder.close_all,),
     )
 
 

@@ -6,8 +6,9 @@ import io
 from pathlib import Path
 from typing import Any
 
+from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
-from twisted.internet.testing import MemoryReactorClock
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.config import config_from_dict
@@ -180,9 +181,38 @@ class BuildServiceTests(SynchronousTestCase):
         self.assertEqual(parse_response(transport.value()).body, b"Expected a POST request")
         self.successResultOf(service.stopService())
 
+    def test_stop_closes_forwarding_connections(self) -> None:
+        """Stopping closes the forwarder's pooled rippled connections, open or still connecting."""
+        service, reactor, backend = self.build()
+        service.startService()
+        forwarder = service.on_stop[0].__self__  # type: ignore[attr-defined]
+        headers = {"Forwarded": "for=127.0.0.1", "X-User": "clio_user"}
+        forwarder._open(("127.0.0.1", 6006, "for=127.0.0.1", "clio_user"), headers)
+        forwarder._open(("127.0.0.1", 6007, "for=127.0.0.1", "clio_user"), headers)
+        transports = []
+        for _host, _port, factory, _timeout, _bind in reactor.tcpClients:
+            protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", _port))
+            transports.append(_LenientTransport())
+            if _port == 6006:  # connected before the stop; 6007 connects after it
+                protocol.makeConnection(transports[-1])
+        self.assertEqual(len(forwarder._pool), 2)
+        self.successResultOf(service.stopService())
+        self.assertEqual(forwarder._pool, {})
+        self.assertTrue(transports[0].disconnecting)
+        late = reactor.tcpClients[1][2].buildProtocol(IPv4Address("TCP", "127.0.0.1", 6007))
+        late.makeConnection(transports[1])
+        self.assertTrue(transports[1].disconnecting)
+
     def test_sd_notify_without_socket(self) -> None:
         """sd_notify does nothing (False) when NOTIFY_SOCKET is unset."""
         self.assertFalse(sd_notify(b"READY=1", {}))
+
+
+class _LenientTransport(StringTransport):
+    """A TCP connection as Autobahn sees it (it unregisters a producer it never registered)."""
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
 
 
 def connect_site(service: ClioService, ip: str = "127.0.0.1") -> tuple[Any, Any]:

@@ -193,6 +193,7 @@ class _Connection:
         self.ready: _Shared | None = None
         self.idle: IDelayedCall | None = None
         self.in_use = 0
+        self.closed = False  # closed while still connecting: drop it once connected
 
 
 class Forwarder:
@@ -352,6 +353,8 @@ class Forwarder:
 
         def connected(protocol: _ForwardProtocol) -> Deferred[_ForwardProtocol]:
             conn.protocol = protocol
+            if conn.closed:
+                protocol.dropConnection(abort=False)
             return protocol.opened.addCallback(lambda _: protocol)
 
         def failed(failure: Any) -> Any:
@@ -368,12 +371,14 @@ class Forwarder:
         conn = self._pool.pop(key, None)
         if conn is None:
             return
+        conn.closed = True
         if conn.idle is not None and conn.idle.active():
             conn.idle.cancel()
         if conn.protocol is not None:
             conn.protocol.dropConnection(abort=False)
 
     def close_all(self) -> None:
+        """Close every pooled connection (at shutdown; one still connecting is dropped when it connects)."""
         for key in list(self._pool):
             self._close(key)
 
