@@ -4,6 +4,7 @@ Transport framing (JSON parsing, ``params`` unwrapping, the envelope and its
 bytes) lives in :mod:`clio_twisted.rpc.envelope`; this module only knows
 commands. Order of checks, as Clio's RPC engine:
 
+0. the work queue (``server.max_queue_size``): over it, ``tooBusy`` at once;
 1. read the stored ledger range once (this request sees no other);
 2. offer the request to the forwarder, if one is plugged in and wants it;
 3. unknown command: ``unknownCmd``; nothing stored yet and the handler needs
@@ -27,6 +28,7 @@ from clio_twisted.backend.interface import DatabaseTimeout, IBackend, LedgerRang
 from clio_twisted.protocol.ledger_header import RIPPLE_EPOCH_UNIX, LedgerHeader
 from clio_twisted.rpc.context import Clock, Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode
+from clio_twisted.rpc.work_queue import WorkQueue
 
 OUTDATED_AFTER_SECONDS = 60.0
 
@@ -54,6 +56,7 @@ class Outcome:
     error: RPCError | None = None
     warnings: tuple[JsonDict, ...] = ()
     forwarded: bool = False
+    refused: bool = False  # turned away by the work queue (HTTP answers 503)
 
 
 class Dispatcher:
@@ -67,9 +70,15 @@ class Dispatcher:
 
     log = Logger()
 
-    def __init__(self, handlers: Mapping[str, Handler[Any]], base_context: Context) -> None:
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler[Any]],
+        base_context: Context,
+        work_queue: WorkQueue | None = None,
+    ) -> None:
         self._handlers = dict(handlers)
         self._base = base_context
+        self.work_queue = work_queue  # bounds the requests answered at once (rpc/work_queue.py)
         self._close_time: tuple[int, float] | None = None  # (max sequence, its close time, Unix)
 
     @property
@@ -91,9 +100,19 @@ class Dispatcher:
         self, method: str, params: JsonDict, api_version: int, caller: Caller
     ) -> Outcome:
         """Answer one command; never raises (every failure becomes an error outcome)."""
-        started = self.clock.seconds()
-        outcome = await self._execute(method, params, api_version, caller)
         counters = self._base.counters
+        queue = self.work_queue
+        ticket = queue.enter(caller.ip) if queue is not None else None
+        if queue is not None and ticket is None:
+            if counters is not None:
+                counters.rpc_error("too_busy")  # as Clio: the refusal is counted by kind only
+            return Outcome(error=RPCError(RippledError.tooBusy), refused=True)
+        started = self.clock.seconds()
+        try:
+            outcome = await self._execute(method, params, api_version, caller)
+        finally:
+            if queue is not None and ticket is not None:
+                queue.leave(ticket)
         if counters is not None:
             try:
                 _count(

@@ -9,6 +9,7 @@ HTTP JSON-RPC (``POST /``, body ``{"method": ..., "params": [{...}]}``):
 - a WebSocket-only command (subscribe): 400, JSON ``badSyntax`` error
 - ``params`` not an array of exactly one object: 400 ``params unparseable``
 - bad ``api_version`` (in the params object): 400 ``invalid_API_version``
+- the work queue full (``server.max_queue_size``): 503, the bare ``tooBusy`` error object
 - otherwise 200: ``{"result": {..., "status": "success"}, "warnings": [...]}`` or
   ``{"result": {error, error_code, error_message, status, type, [id], request}, "warnings": [...]}``
 
@@ -154,6 +155,9 @@ async def answer_http(dispatcher: Dispatcher, body: bytes, caller: Caller) -> Ht
         except RPCError:
             return HttpAnswer(400, text=TEXT_INVALID_API_VERSION)
         outcome = await dispatcher.execute(method, params[0], version, caller)
+        if outcome.refused and outcome.error is not None:
+            # the work queue is full: Clio answers 503 with the bare error object
+            return HttpAnswer(503, json=outcome.error.to_json())
         return HttpAnswer(200, json=_http_outcome(outcome, request))
     except CancelledError:
         raise
