@@ -20,8 +20,11 @@ run once per request or per backend read.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
 
 from twisted.internet.interfaces import IReactorTime
 
@@ -64,6 +67,26 @@ class _RateWindow:
         return sum(count for _, count in self._buckets) / self._window
 
 
+class _ScrapeHooks:
+    """A collector with no families of its own: it runs the hooks just before a scrape reads the rest.
+
+    Registered first, so the registry collects it first. Gauges that mirror a
+    state somebody else keeps (subscriber counts, the ETL's phase, the state
+    cache's hit totals) are refreshed here rather than pushed on every change.
+    """
+
+    def __init__(self) -> None:
+        self.hooks: list[Callable[[], object]] = []
+
+    def collect(self) -> Iterable[Metric]:
+        for hook in self.hooks:
+            try:
+                hook()
+            except Exception:  # a broken hook must not break the scrape
+                pass
+        return []
+
+
 class Metrics:
     """The server's metric families, and the calls that update them.
 
@@ -78,6 +101,8 @@ class Metrics:
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
         r = self.registry
+        self._hooks = _ScrapeHooks()
+        r.register(self._hooks)
         # -- RPC --------------------------------------------------------------------------
         self._rpc_total = Gauge(
             "rpc_method_total_number",
@@ -174,7 +199,10 @@ class Metrics:
             buckets=WS_MESSAGE_BUCKETS,
             registry=r,
         )
-        # Plain totals for the status page (reading them back from the registry is slow).
+        # Plain totals for the status page and server_info (reading the registry back is slow).
+        self.rpc_counts: dict[str, dict[str, int]] = {}
+        self.work_queued_total = 0
+        self.work_queued_duration_us = 0
         self.requests_total = 0
         self.errors_total = 0
         self.errors_by_type: dict[str, int] = {}
@@ -185,27 +213,33 @@ class Metrics:
     def rpc_started(self, method: str) -> None:
         """A request for ``method`` was accepted for processing."""
         self._rpc_total.labels(method, "started").inc()
+        self._tally(method, "started")
 
     def rpc_finished(self, method: str, seconds: float) -> None:
         """A request completed successfully after ``seconds``."""
         self._rpc_total.labels(method, "finished").inc()
         self._rpc_duration.labels(method).inc(seconds * 1_000_000)
+        self._tally(method, "finished", seconds)
         self._count_request()
 
     def rpc_failed(self, method: str, seconds: float = 0.0) -> None:
         """A request ended with an RPC error (bad params, not found, ...)."""
         self._rpc_total.labels(method, "failed").inc()
         self._rpc_duration.labels(method).inc(seconds * 1_000_000)
+        self._tally(method, "failed", seconds)
         self._count_request()
 
     def rpc_errored(self, method: str) -> None:
         """A request ended with an unexpected exception (answered ``internal``)."""
         self._rpc_total.labels(method, "errored").inc()
+        self._tally(method, "errored")
         self._count_request()
 
     def rpc_forwarded(self, method: str, ok: bool = True) -> None:
         """A request was forwarded to rippled (``ok=False``: the forward failed)."""
-        self._rpc_total.labels(method, "forwarded" if ok else "failed_forward").inc()
+        status = "forwarded" if ok else "failed_forward"
+        self._rpc_total.labels(method, status).inc()
+        self._tally(method, status)
         self._count_request()
 
     def rpc_error(self, kind: str) -> None:
@@ -213,6 +247,35 @@ class Metrics:
         self._rpc_errors.labels(kind).inc()
         self.errors_total += 1
         self.errors_by_type[kind] = self.errors_by_type.get(kind, 0) + 1
+
+    def _tally(self, method: str, status: str, seconds: float = 0.0) -> None:
+        counts = self.rpc_counts.get(method)
+        if counts is None:
+            counts = self.rpc_counts[method] = dict.fromkeys((*RPC_STATUSES, "duration_us"), 0)
+        counts[status] += 1
+        counts["duration_us"] += int(seconds * 1_000_000)
+
+    def report(self) -> dict[str, Any]:
+        """server_info's admin ``counters`` (without work_queue and subscriptions), in Clio's shape.
+
+        Clio writes these counts as strings; so do we, to stay byte-compatible.
+        """
+        errors = self.errors_by_type
+        return {
+            "rpc": {
+                method: {status: str(n) for status, n in counts.items()}
+                for method, counts in self.rpc_counts.items()
+            },
+            "too_busy_errors": str(errors.get("too_busy", 0)),
+            "not_ready_errors": str(errors.get("not_ready", 0)),
+            "bad_syntax_errors": str(errors.get("bad_syntax", 0)),
+            "unknown_command_errors": str(errors.get("unknown_command", 0)),
+            "internal_errors": str(errors.get("internal_error", 0)),
+        }
+
+    def on_scrape(self, hook: Callable[[], object]) -> None:
+        """Run ``hook`` at each scrape, before the families are read (to refresh mirrored gauges)."""
+        self._hooks.hooks.append(hook)
 
     def _count_request(self) -> None:
         self.requests_total += 1
@@ -229,11 +292,13 @@ class Metrics:
         """A task entered the work queue, which now holds ``current_size`` tasks."""
         self._queued.inc()
         self._queue_size.set(current_size)
+        self.work_queued_total += 1
 
     def work_done(self, seconds: float, current_size: int) -> None:
         """A task left the queue after ``seconds``; ``current_size`` remain."""
         self._queue_duration.inc(seconds * 1_000_000)
         self._queue_size.set(current_size)
+        self.work_queued_duration_us += int(seconds * 1_000_000)
 
     # -- backend ---------------------------------------------------------------------------
 
@@ -261,6 +326,11 @@ class Metrics:
         self._cache.labels("request", fetch).inc()
         if hit:
             self._cache.labels("cache_hit", fetch).inc()
+
+    def cache_totals(self, requests: int, hits: int, fetch: str = "ledger_objects") -> None:
+        """Mirror a cache's own running totals (read at scrape time) into the cache family."""
+        self._cache.labels("request", fetch).set(requests)
+        self._cache.labels("cache_hit", fetch).set(hits)
 
     # -- ETL -------------------------------------------------------------------------------
 

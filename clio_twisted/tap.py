@@ -19,17 +19,21 @@ from twisted.python import usage
 from twisted.web.iweb import IRequest
 
 import clio_twisted
+from clio_twisted.backend.instrumented import InstrumentedBackend
 from clio_twisted.backend.interface import IBackend
+from clio_twisted.backend.known_range import KnownRange
 from clio_twisted.config import ClioConfig, ConfigError, default_config_path, load_config
 from clio_twisted.feeds.manager import SubscriptionManager
 from clio_twisted.feeds.publisher import MAX_AGE_SECONDS, Publisher, PublisherService
 from clio_twisted.feeds.relay import RELAY_STREAMS, Relay
 from clio_twisted.logging import make_observer
 from clio_twisted.metrics import Metrics
+from clio_twisted.observability import CountersInfo, watch
 from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.dispatch import Dispatcher
 from clio_twisted.rpc.forward import Forwarder
 from clio_twisted.rpc.handlers import load_handlers
+from clio_twisted.rpc.work_queue import WorkQueue
 from clio_twisted.service import ClioService
 from clio_twisted.web._fast_hot import HotAnswers
 from clio_twisted.web._fast_objects import VersionCache
@@ -181,14 +185,25 @@ def build_service(
     endpoint: IStreamServerEndpoint | None = None,
 ) -> ClioService:
     """Wire every part of the server from a validated config; opens nothing until started."""
-    backend = backend_factory(config, reactor)
+    metrics = Metrics(reactor)
+    # every store call is counted (backend_* metric families); the stores know nothing of it
+    backend: IBackend = InstrumentedBackend(backend_factory(config, reactor), metrics, reactor)
     parts = parts_factory(config, backend, reactor)
     etl = next((p for p in parts if hasattr(p, "status")), None)
-    metrics = Metrics(reactor)
     feeds = wire_feeds(config, backend, reactor, etl)
+    # the API side answers the ledger range from memory, kept current by the ETL's commits
+    known_range = KnownRange(backend, reactor)
+    follower = getattr(etl, "etl", None)
+    if follower is not None and hasattr(follower, "add_listener"):
+        follower.add_listener(known_range.on_committed)
+    dos_guard = DosGuard(config.dos_guard, reactor)
+    # as Clio: whitelisted clients skip the bound
+    work_queue = WorkQueue(
+        config.server.max_queue_size, reactor, metrics, is_whitelisted=dos_guard.is_whitelisted
+    )
     base = Context(
         # handlers read immutable headers/objects from memory (web/_fast_objects.py); the ETL does not
-        backend=VersionCache(backend),
+        backend=VersionCache(known_range),
         clock=reactor,
         config=config,
         started_at=reactor.seconds(),
@@ -196,10 +211,20 @@ def build_service(
         counters=metrics,
         subscriptions=feeds.manager,
         forwarder=feeds.forwarder,
-        info_sections=(_EtlInfo(etl),) if etl is not None else (),
+        info_sections=(
+            *((_EtlInfo(etl),) if etl is not None else ()),
+            CountersInfo(metrics, work_queue, feeds.manager),
+        ),
     )
-    dispatcher = Dispatcher(load_handlers(), base)
-    dos_guard = DosGuard(config.dos_guard, reactor)
+    dispatcher = Dispatcher(load_handlers(), base, work_queue=work_queue)
+    watch(
+        metrics,
+        reactor,
+        etl=etl,
+        subscriptions=feeds.manager,
+        publisher=feeds.publisher,
+        read_only=config.read_only,
+    )
     admin = AdminPolicy(config.server)
     inflight = InFlight()
     ws_factory = ClioWebSocketFactory(
@@ -250,7 +275,7 @@ def build_service(
     if endpoint is None:
         endpoint = api_endpoint(config, reactor)
     return ClioService(
-        backend=backend,
+        backend=known_range,  # starts and stops the store, and the range refresh
         clock=reactor,
         endpoint=endpoint,
         site=site,
