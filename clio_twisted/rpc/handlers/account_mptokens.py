@@ -77,7 +77,7 @@ def parse_clio_account_request(params: JsonDict, tuning: Tuning = LIMITS) -> Inp
         if not is_integral(raw) or not 1 <= raw <= _U32_MAX:
             raise RPCError(RippledError.invalidParams)
         limit = max(tuning.minimum, min(tuning.maximum, int(raw)))
-    ledger = parse_ledger_spec(params)
+    ledger = parse_ledger_spec(params, as_clio=True)
     marker = None
     if "marker" in params:
         if not isinstance(params["marker"], str):

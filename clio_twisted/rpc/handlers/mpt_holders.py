@@ -48,7 +48,10 @@ def parse(params: JsonDict, api_version: int) -> Input:
     ):
         raise invalid_params("markerMalformed")
     return Input(
-        issuance, limit, bytes.fromhex(marker) if marker else None, parse_ledger_spec(params)
+        issuance,
+        limit,
+        bytes.fromhex(marker) if marker else None,
+        parse_ledger_spec(params, as_clio=True),
     )
 
 

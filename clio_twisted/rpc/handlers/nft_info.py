@@ -15,7 +15,7 @@ from attrs import frozen
 from clio_twisted.backend.interface import NFT
 from clio_twisted.protocol.addresses import encode_account_id
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params, missing_field
+from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.nft_fields import nft_id_fields
 
@@ -30,9 +30,9 @@ class Input:
 
 
 def parse_hex_id(params: JsonDict, name: str, size: int) -> bytes:
-    """A required hex id field with Clio's ``<name>NotString`` / ``<name>Malformed``."""
+    """A required hex id field with Clio's ``Required field`` / ``<name>NotString`` / ``<name>Malformed``."""
     if name not in params:
-        raise missing_field(name)
+        raise invalid_params(f"Required field '{name}' missing")
     value: Any = params[name]
     if not isinstance(value, str):
         raise invalid_params(f"{name}NotString")
@@ -42,7 +42,7 @@ def parse_hex_id(params: JsonDict, name: str, size: int) -> bytes:
 
 
 def parse(params: JsonDict, api_version: int) -> Input:
-    return Input(parse_hex_id(params, "nft_id", 32), parse_ledger_spec(params))
+    return Input(parse_hex_id(params, "nft_id", 32), parse_ledger_spec(params, as_clio=True))
 
 
 def nft_json(nft: NFT) -> JsonDict:

@@ -15,7 +15,7 @@ from attrs import frozen
 from clio_twisted.protocol.addresses import encode_account_id
 from clio_twisted.rpc.account_params import parse_account
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params, missing_field
+from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params
 from clio_twisted.rpc.handlers.nft_info import nft_json
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import is_integral
@@ -36,7 +36,7 @@ class Input:
 
 def parse(params: JsonDict, api_version: int) -> Input:
     if "issuer" not in params:
-        raise missing_field("issuer")
+        raise invalid_params("Required field 'issuer' missing")
     value: Any = params["issuer"]
     if not isinstance(value, str):
         raise invalid_params("issuerNotString")
@@ -58,7 +58,11 @@ def parse(params: JsonDict, api_version: int) -> Input:
     ):
         raise invalid_params("markerMalformed")
     return Input(
-        issuer, taxon, limit, bytes.fromhex(marker) if marker else None, parse_ledger_spec(params)
+        issuer,
+        taxon,
+        limit,
+        bytes.fromhex(marker) if marker else None,
+        parse_ledger_spec(params, as_clio=True),
     )
 
 

@@ -58,8 +58,10 @@ class NftInfoTests(SynchronousTestCase):
         self.assertEqual(bytes.fromhex(out["uri"]), b"ipfs://corpus/henry/050")
 
     def test_errors(self) -> None:
-        """Missing, non-string, malformed and unknown ids."""
-        self.assertEqual(call(INFO, {})["error_message"], "Missing field 'nft_id'.")
+        """Missing, non-string, malformed and unknown ids; Clio's ledger_hash errors (a Clio-only method)."""
+        self.assertEqual(call(INFO, {})["error_message"], "Required field 'nft_id' missing")
+        bad_hash = call(INFO, {"nft_id": "00" * 32, "ledger_hash": "xyz"})
+        self.assertEqual(bad_hash["error_message"], "ledger_hashMalformed")
         self.assertEqual(call(INFO, {"nft_id": 1})["error_message"], "nft_idNotString")
         self.assertEqual(call(INFO, {"nft_id": "zz"})["error_message"], "nft_idMalformed")
         out = call(INFO, {"nft_id": "00" * 32})
