@@ -30,6 +30,7 @@ from twisted.logger import Logger
 
 from clio_twisted.protocol.codec import encode
 from clio_twisted.protocol.hashing import transaction_id
+from clio_twisted.protocol.ledger_header import RIPPLE_EPOCH_UNIX
 from clio_twisted.testing._fake_errors import KNOWN_ERRORS, RpcError
 from clio_twisted.testing._fake_handlers import HANDLERS, Context
 from clio_twisted.testing.chain import Chain, ChainLedger
@@ -462,17 +463,28 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 class ForgeSource:
-    """Up to ``count`` successors from a forge (``clio_twisted.testing.forge.Forge``)."""
+    """Up to ``count`` successors from a forge (``clio_twisted.testing.forge.Forge``).
 
-    def __init__(self, forger: Any, count: int) -> None:
+    With a ``clock`` (live forging), each ledger closes at the clock's time, so
+    a server following it sees fresh ledgers and publishes them (a ledger from
+    2013 is too old to publish); without one the forge's own deterministic
+    close times are kept.
+    """
+
+    def __init__(self, forger: Any, count: int, clock: IReactorTime | None = None) -> None:
         self._forger = forger
         self._left = count
+        self._clock = clock
 
     def next_ledger(self) -> ChainLedger | None:
         if self._left <= 0:
             return None
         self._left -= 1
-        ledger: ChainLedger = self._forger.next_ledger()
+        if self._clock is None:
+            ledger: ChainLedger = self._forger.next_ledger()
+        else:
+            now = int(self._clock.seconds()) - RIPPLE_EPOCH_UNIX
+            ledger = self._forger.next_ledger(close_time=now)
         return ledger
 
 
@@ -495,7 +507,8 @@ def build_server(args: argparse.Namespace, clock: IReactorTime) -> FakeRippled:
     if args.forge is not None:
         forger = _forge_module().Forge(first, seed=args.seed, accounts=args.accounts)
         first = forger.start
-        source = ForgeSource(forger, args.forge)
+        # forging live (--interval > 0): ledgers close at the wall clock's time
+        source = ForgeSource(forger, args.forge, clock if args.interval > 0 else None)
     chain = Chain()
     chain.append(first)
     return FakeRippled(chain, clock, source, network_id=args.network_id)

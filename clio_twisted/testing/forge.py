@@ -193,6 +193,13 @@ def _payment(sender: str, destination: str, amount: str | JsonObject) -> JsonObj
     }
 
 
+def round_close_time(close_time: int, resolution: int) -> int:
+    """rippled's rounding of a close time to the nearest multiple of ``resolution`` (halves up)."""
+    if resolution <= 0:
+        return close_time
+    return (close_time + resolution // 2) // resolution * resolution
+
+
 class Forge:
     """Grows a chain of ledgers from ``start``; deterministic for a seed.
 
@@ -258,11 +265,22 @@ class Forge:
         for _ in range(count):
             yield self.next_ledger()
 
-    def next_ledger(self) -> ChainLedger:
-        """Forge the ledger after the last one (or after the start)."""
+    def next_ledger(self, close_time: int | None = None) -> ChainLedger:
+        """Forge the ledger after the last one (or after the start).
+
+        ``close_time`` (Ripple-epoch seconds, e.g. the wall clock for a live
+        demo) is rounded to the parent's close-time resolution and kept strictly
+        after the parent's close, as rippled does; without it the ledger closes
+        ``CLOSE_INTERVAL`` seconds after its parent, so a seed always forges the
+        same chain.
+        """
         parent = self._header
         seq = parent.sequence + 1
-        close_time = parent.close_time + CLOSE_INTERVAL
+        if close_time is None:
+            close_time = parent.close_time + CLOSE_INTERVAL
+        else:
+            close_time = round_close_time(close_time, parent.close_time_resolution)
+            close_time = max(close_time, parent.close_time + 1)
         self._seq = seq
         self._close_time = close_time
         dirty: set[bytes] = set()
