@@ -16,9 +16,14 @@ What it does:
 4. drives WebSocket ``account_info`` with a multi-process Python client (one
    message in flight per connection);
 5. prints req/s, p50 and p99 (ms), and each rate as a ratio of the ceiling
-   at the same connection count.
+   at the same connection count (the ceiling is measured before and after
+   our server, and the mean used: the machine is shared); with ``--repeat N``
+   every figure is the median of N runs.
 
-    .venv/bin/python bench/http.py [--duration 5] [--compare URL] [--skip-processes]
+    .venv/bin/python bench/http.py [--duration 5] [--repeat 3] [--compare URL] [--skip-processes]
+
+The load generator shares the machine's cores with the server: with
+``processes: 2`` on a 2-core machine wrk takes part of the second core.
 
 ``--compare URL`` runs the same HTTP requests against another server (a Clio
 or rippled JSON-RPC URL); note that the account and transaction are from the
@@ -246,6 +251,13 @@ def to_ms(text: str) -> float:
     return value
 
 
+def median_of(repeat: int, measure: Any, *args: Any) -> dict[str, float]:
+    """Run ``measure`` ``repeat`` times; the run with the median rate (the machine is shared)."""
+    runs = sorted((measure(*args) for _ in range(max(1, repeat))), key=lambda r: r["rate"])
+    result: dict[str, float] = runs[len(runs) // 2]
+    return result
+
+
 def run_wrk(url: str, script: str, connections: int, duration: float) -> dict[str, float]:
     out = subprocess.run(
         [
@@ -417,6 +429,9 @@ def check_answers(url: str, targets: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="HTTP/WS request rates beside the ceiling")
     parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per figure; the median run is shown"
+    )
     parser.add_argument("--compare", help="another server's JSON-RPC URL")
     parser.add_argument("--skip-processes", action="store_true", help="skip processes: 2")
     parser.add_argument("--fill", help=argparse.SUPPRESS)
@@ -433,20 +448,19 @@ def main() -> None:
     print(f"store filled in {time.monotonic() - started:.1f}s: {targets}")
     rows: list[tuple[str, str, int, dict[str, float]]] = []
 
-    ceiling = start_ceiling()
-    try:
-        script = wrk_script(tmp, '{"method": "ping"}', False)
-        for c in CONNECTIONS:
-            rows.append(
-                (
-                    "ceiling",
-                    "fixed body",
-                    c,
-                    run_wrk(f"http://127.0.0.1:{ceiling.port}/", script, c, args.duration),
-                )
-            )
-    finally:
-        ceiling.stop()
+    def measure_ceiling(label: str) -> None:
+        ceiling = start_ceiling()
+        try:
+            script = wrk_script(tmp, '{"method": "ping"}', False)
+            url = f"http://127.0.0.1:{ceiling.port}/"
+            for c in CONNECTIONS:
+                result = median_of(args.repeat, run_wrk, url, script, c, args.duration)
+                rows.append(("ceiling", label, c, result))
+        finally:
+            ceiling.stop()
+
+    # The ceiling is measured before and after our server; ratios use the mean of the two.
+    measure_ceiling("fixed body (before)")
 
     process_counts = (1,) if args.skip_processes else (1, 2)
     for n in process_counts:
@@ -460,7 +474,8 @@ def main() -> None:
                     continue
                 script = wrk_script(tmp, body, vary)
                 for c in CONNECTIONS:
-                    rows.append((f"ours p={n}", name, c, run_wrk(url, script, c, args.duration)))
+                    result = median_of(args.repeat, run_wrk, url, script, c, args.duration)
+                    rows.append((f"ours p={n}", name, c, result))
             if n == 1:
                 info = json.dumps(
                     {"command": "account_info", "account": targets["account"], "id": 1}
@@ -471,7 +486,7 @@ def main() -> None:
                             "ours p=1",
                             "WS account_info",
                             c,
-                            run_ws(ours.port, info, c, args.duration),
+                            median_of(args.repeat, run_ws, ours.port, info, c, args.duration),
                         )
                     )
         finally:
@@ -482,9 +497,15 @@ def main() -> None:
         for name, body, vary in requests(targets):
             script = wrk_script(tmp, body, vary)
             for c in CONNECTIONS:
-                rows.append(("compare", name, c, run_wrk(args.compare, script, c, args.duration)))
+                result = median_of(args.repeat, run_wrk, args.compare, script, c, args.duration)
+                rows.append(("compare", name, c, result))
 
-    ceiling_rate = {c: r["rate"] for who, _, c, r in rows if who == "ceiling"}
+    measure_ceiling("fixed body (after)")
+    ceiling_runs: dict[int, list[float]] = {}
+    for who, _, c, r in rows:
+        if who == "ceiling":
+            ceiling_runs.setdefault(c, []).append(r["rate"])
+    ceiling_rate = {c: sum(v) / len(v) for c, v in ceiling_runs.items()}
     one_proc = {(name, c): r["rate"] for who, name, c, r in rows if who == "ours p=1"}
     print()
     print(
