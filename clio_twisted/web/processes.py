@@ -5,8 +5,11 @@ read-only on the store, so more readers scale it. Each process binds its own
 listening socket to the same address with ``SO_REUSEPORT`` (the kernel spreads
 new connections across them) and keeps its own hot-answer cache; all read the
 one store. The first process is the twistd one: it runs the whole service
-(ETL included) and starts the N-1 others, which run the API only
-(``python -m clio_twisted.web.processes --config PATH --port P``). A worker
+(ETL included) and starts the N-1 others
+(``python -m clio_twisted.web.processes --config PATH --port P``), which run
+as read-only servers: their ETL never writes, it follows the store (keeping
+their state cache and publishing streams from stored data) and keeps the
+connections to rippled that forwarding needs. A worker
 leaves when its standard input closes, so none outlives the first process;
 stopping the first process stops them (SIGTERM, then SIGKILL after a grace
 period).
@@ -237,7 +240,7 @@ class _ParentWatch(Protocol):
 
 
 def worker_main(argv: Sequence[str] | None = None) -> None:
-    """Run one API-only worker (no ETL) on ``--port`` of the config's address."""
+    """Run one worker on ``--port`` of the config's address: the whole server, read-only."""
     parser = argparse.ArgumentParser(description="clio-twisted API worker process")
     parser.add_argument("--config", required=True)
     parser.add_argument("--port", type=int, required=True)
@@ -252,12 +255,13 @@ def worker_main(argv: Sequence[str] | None = None) -> None:
     from clio_twisted.tap import build_service
 
     config = load_config(args.config)
-    config = evolve(config, server=evolve(config.server, port=args.port, processes=1))
+    config = evolve(
+        config, read_only=True, server=evolve(config.server, port=args.port, processes=1)
+    )
     globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stderr)])
     service = build_service(
         config,
         reactor,
-        parts_factory=lambda *_: [],
         endpoint=ReusePortEndpoint(reactor, args.port, config.server.ip),
         install_log_observer=False,
     )
