@@ -33,6 +33,7 @@ from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.dispatch import Dispatcher
 from clio_twisted.rpc.forward import Forwarder
 from clio_twisted.rpc.handlers import load_handlers
+from clio_twisted.rpc.info_sections import CacheInfo, RippledInfo
 from clio_twisted.rpc.work_queue import WorkQueue
 from clio_twisted.service import ClioService
 from clio_twisted.web._fast_hot import HotAnswers
@@ -212,6 +213,9 @@ def build_service(
         subscriptions=feeds.manager,
         forwarder=feeds.forwarder,
         info_sections=(
+            # Clio's cache section and rippled's figures (for every client), then admin etl
+            CacheInfo(lambda: getattr(etl, "cache", None)),
+            RippledInfo(feeds.forwarder),
             *((_EtlInfo(etl),) if etl is not None else ()),
             CountersInfo(metrics, work_queue, feeds.manager),
         ),

@@ -182,7 +182,10 @@ class _ForwardFactory(WebSocketClientFactory):
     def __init__(self, url: str, headers: dict[str, str], lost: Callable[[Any], None]) -> None:
         super().__init__(url, headers=headers)
         self.lost = lost
-        self.setProtocolOptions(maxFramePayloadSize=0, maxMessagePayloadSize=0)
+        # the forwarder's own deadline covers the handshake (no autobahn timer left behind)
+        self.setProtocolOptions(
+            maxFramePayloadSize=0, maxMessagePayloadSize=0, openHandshakeTimeout=0
+        )
 
 
 class _Connection:

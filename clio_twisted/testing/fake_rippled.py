@@ -358,8 +358,11 @@ class RippledFactory(WebSocketServerFactory):
     def __init__(self, server: FakeRippled, url: str = "ws://127.0.0.1") -> None:
         super().__init__(url)
         self.server = server
-        # rippled's answers (a full ledger_data page) exceed autobahn's defaults.
-        self.setProtocolOptions(maxFramePayloadSize=0, maxMessagePayloadSize=0)
+        # rippled's answers (a full ledger_data page) exceed autobahn's defaults; no handshake
+        # timer (its batched bucket outlives a connection made just before a test ends).
+        self.setProtocolOptions(
+            maxFramePayloadSize=0, maxMessagePayloadSize=0, openHandshakeTimeout=0
+        )
 
 
 def replay_server(
