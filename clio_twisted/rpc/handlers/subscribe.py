@@ -4,8 +4,8 @@ Validation is Clio's, in its order: ``streams`` (an array of strings;
 ``peer_status``/``consensus``/``server`` are ``notSupported``, other unknown
 names ``malformedStream``), ``accounts`` and ``accounts_proposed`` (non-empty
 arrays of valid addresses), then ``books`` (objects; ``both`` and ``snapshot``
-booleans, ``taker`` a valid account, the book itself as ``book_offers``
-parses it). The request's ``api_version`` becomes the session's stream
+booleans, ``taker`` a valid account, the book itself with Clio's book
+parser's checks, tokens and messages: :func:`parse_book`). The request's ``api_version`` becomes the session's stream
 version. The answer holds the ledger stream's current ledger when ``ledger``
 is among the streams, and the book snapshots (``offers``, or ``bids`` and
 ``asks`` for ``both``: up to 200 offers each, at the newest stored ledger).
@@ -18,6 +18,7 @@ from typing import Any
 from attrs import frozen
 
 from clio_twisted.feeds.messages import XRP_ISSUE, Book, fees_from_object, ledger_fields
+from clio_twisted.protocol import keylets
 from clio_twisted.protocol.codec import decode
 from clio_twisted.protocol.keylets import fees as fees_key
 from clio_twisted.protocol.ledger_header import LedgerHeader
@@ -34,6 +35,7 @@ VALID_STREAMS = frozenset(
 )
 NOT_SUPPORTED_STREAMS = frozenset({"peer_status", "consensus", "server"})
 DEPRECATED_FIELDS = ("user", "password", "rt_accounts")
+_NO_ACCOUNT = bytes(19) + b"\x01"  # rippled's noAccount(): never an issuer
 
 
 @frozen
@@ -88,6 +90,83 @@ def parse_accounts(params: JsonDict, key: str) -> tuple[bytes, ...]:
     return tuple(out)
 
 
+def _clio_side(
+    obj: JsonDict, name: str, cur_error: RippledError, isr_error: RippledError
+) -> tuple[bytes, bytes]:
+    """One side's currency and issuer (XRP's when absent), with Clio's errors."""
+    currency = book_offers_handler.parse_currency(obj["currency"])
+    if currency is None:
+        raise RPCError(cur_error)
+    if "issuer" not in obj:
+        return currency, keylets.XRP_ISSUER
+    value = obj["issuer"]
+    pays = name == "taker_pays"
+    if not isinstance(value, str):
+        # Clio's two spellings, one per side
+        raise invalid_params(
+            "takerPaysIssuerNotString" if pays else "taker_gets.issuer should be string"
+        )
+    issuer = book_offers_handler.parse_issuer(value)
+    if issuer is None:
+        raise (
+            RPCError(isr_error)
+            if pays
+            else RPCError(isr_error, f"Invalid field '{name}.issuer', bad issuer.")
+        )
+    if issuer == _NO_ACCOUNT:
+        if pays:
+            raise RPCError(isr_error)
+        raise RPCError(isr_error, f"Invalid field '{name}.issuer', bad issuer account one.")
+    return currency, issuer
+
+
+def _clio_issue(name: str, cur: bytes, issuer: bytes, isr_error: RippledError) -> Issue:
+    xrp_currency, xrp_issuer = cur == keylets.XRP_CURRENCY, issuer == keylets.XRP_ISSUER
+    if xrp_currency and not xrp_issuer:
+        raise RPCError(isr_error, f"Unneeded field '{name}.issuer' for XRP currency specification.")
+    if not xrp_currency and xrp_issuer:
+        raise RPCError(isr_error, f"Invalid field '{name}.issuer', expected non-XRP issuer.")
+    return Issue(cur, issuer)
+
+
+def parse_book(book: JsonDict) -> tuple[Issue, Issue]:
+    """A subscribe/unsubscribe book as Clio checks it (its own behaviour: Clio's order, tokens, messages).
+
+    Both sides present and objects, both currencies present and strings, both
+    valid, then each issuer; a market of one issue is ``badMarket``.
+    """
+    for name in ("taker_pays", "taker_gets"):
+        if name not in book:
+            raise invalid_params(f"Missing field '{name}'")
+    for name in ("taker_pays", "taker_gets"):
+        if not isinstance(book[name], dict):
+            raise invalid_params(f"Field '{name}' is not an object")
+    pays_obj, gets_obj = book["taker_pays"], book["taker_gets"]
+    for obj, error in (
+        (pays_obj, RippledError.srcCurMalformed),
+        (gets_obj, RippledError.dstAmtMalformed),
+    ):
+        if not isinstance(obj.get("currency"), str):
+            raise RPCError(error)
+    for obj, error in (
+        (pays_obj, RippledError.srcCurMalformed),
+        (gets_obj, RippledError.dstAmtMalformed),
+    ):
+        if book_offers_handler.parse_currency(obj["currency"]) is None:
+            raise RPCError(error)
+    pay_cur, pay_issuer = _clio_side(
+        pays_obj, "taker_pays", RippledError.srcCurMalformed, RippledError.srcIsrMalformed
+    )
+    pays = _clio_issue("taker_pays", pay_cur, pay_issuer, RippledError.srcIsrMalformed)
+    get_cur, get_issuer = _clio_side(
+        gets_obj, "taker_gets", RippledError.dstAmtMalformed, RippledError.dstIsrMalformed
+    )
+    gets = _clio_issue("taker_gets", get_cur, get_issuer, RippledError.dstIsrMalformed)
+    if pays == gets:
+        raise RPCError(RippledError.badMarket, "badMarket")
+    return pays, gets
+
+
 def parse_books(params: JsonDict, check_snapshot: bool = True) -> tuple[BookRequest, ...]:
     if "books" not in params:
         return ()
@@ -106,8 +185,7 @@ def parse_books(params: JsonDict, check_snapshot: bool = True) -> tuple[BookRequ
             taker = book["taker"]
             if not isinstance(taker, str) or parse_account(taker) is None:
                 raise RPCError(RippledError.badIssuer, "Issuer account malformed.")
-        side_params = {k: v for k, v in book.items() if k not in ("taker", "domain")}
-        pays, gets, _taker, _domain = book_offers_handler._validate(side_params)
+        pays, gets = parse_book(book)
         out.append(
             BookRequest(
                 pays, gets, both=book.get("both") is True, snapshot=book.get("snapshot") is True

@@ -2,8 +2,11 @@
 
 The vault is named by ``vault_id`` or by ``owner`` and ``seq`` (never both,
 never neither). As rippled: every malformed combination is
-``malformedRequest`` (code 31, "Invalid parameters.") and an absent vault
-``entryNotFound``, both after the ledger and with its fields.
+``malformedRequest`` (code 31, "Invalid parameters."), except an ``owner``
+that is no address (with ``seq``, no ``vault_id``): ``malformedRequest`` with
+actMalformed's code 35 and "Account malformed." (rippled's ``parseVault``
+injects that error, then renames it); an absent vault is ``entryNotFound``;
+all after the ledger and with its fields.
 """
 
 from __future__ import annotations
@@ -34,33 +37,32 @@ def parse(params: JsonDict, api_version: int) -> Input:
     return Input(parse_ledger_spec(params), dict(params))
 
 
-def vault_key(params: JsonDict) -> bytes | None:
-    """The vault's key from ``vault_id`` or ``owner``+``seq``; None for any malformed combination."""
-    vault_id: Any = params.get("vault_id")
-    has_owner = "owner" in params or "seq" in params
-    if "vault_id" in params:
-        if (
-            has_owner
-            or not isinstance(vault_id, str)
-            or len(vault_id) != 64
-            or not _HEX.issuperset(vault_id)
-        ):
-            return None
+def vault_key(params: JsonDict) -> bytes | RippledError:
+    """The vault's key from ``vault_id`` or ``owner``+``seq``; else the error rippled injects."""
+    has_id, has_owner, has_seq = ("vault_id" in params, "owner" in params, "seq" in params)
+    if has_id and not has_owner and not has_seq:
+        vault_id: Any = params["vault_id"]
+        if not isinstance(vault_id, str) or len(vault_id) != 64 or not _HEX.issuperset(vault_id):
+            return RippledError.invalidParams
         return bytes.fromhex(vault_id)
-    owner = params.get("owner")
-    seq: Any = params.get("seq")
-    account = parse_account(owner) if isinstance(owner, str) else None
-    if account is None or not is_integral(seq) or not 0 <= seq <= 0xFFFFFFFF:
-        return None
-    return keylets.vault(account, int(seq))
+    if not has_id and has_owner and has_seq:
+        owner: Any = params["owner"]
+        account = parse_account(owner) if isinstance(owner, str) else None
+        if account is None:
+            return RippledError.actMalformed
+        seq: Any = params["seq"]
+        if not is_integral(seq) or not 0 < seq <= 0xFFFFFFFF:
+            return RippledError.invalidParams
+        return keylets.vault(account, int(seq))
+    return RippledError.invalidParams
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
     header = await select_ledger(ctx, inp.ledger)
     fields = ledger_fields(header)
     key = vault_key(inp.params)
-    if key is None:
-        raise RPCError(RippledError.invalidParams, token="malformedRequest", extra=fields)
+    if isinstance(key, RippledError):
+        raise RPCError(key, token="malformedRequest", extra=fields)
     blob = await ctx.backend.fetch_ledger_object(key, header.sequence)
     if blob is None:
         raise RPCError(RippledError.entryNotFound, extra=fields)

@@ -76,6 +76,47 @@ class ParseTests(SynchronousTestCase):
             "srcIsrMalformed",
         )
 
+    def test_book_errors_are_clios(self) -> None:
+        """A book's errors carry Clio's tokens and messages, in Clio's order (its book parser)."""
+        xrp = {"currency": "XRP"}
+        cases = [
+            ({"taker_pays": xrp}, ("invalidParams", "Missing field 'taker_gets'")),
+            (
+                {"taker_pays": "USD", "taker_gets": xrp},
+                ("invalidParams", "Field 'taker_pays' is not an object"),
+            ),
+            (
+                {"taker_pays": {}, "taker_gets": {}},
+                ("srcCurMalformed", "Source currency is malformed."),
+            ),
+            (
+                {"taker_pays": xrp, "taker_gets": {"currency": 1}},
+                ("dstAmtMalformed", "Destination amount/currency/issuer is malformed."),
+            ),
+            (
+                {"taker_pays": {"currency": "XXXXXX"}, "taker_gets": {"currency": "yyyyyy"}},
+                ("srcCurMalformed", "Source currency is malformed."),
+            ),
+            (
+                {"taker_pays": {"currency": "USD", "issuer": "123"}, "taker_gets": xrp},
+                ("srcIsrMalformed", "Source issuer is malformed."),
+            ),
+            (
+                {"taker_pays": {"currency": "USD", "issuer": 1}, "taker_gets": xrp},
+                ("invalidParams", "takerPaysIssuerNotString"),
+            ),
+            (
+                {"taker_pays": xrp, "taker_gets": {"currency": "USD", "issuer": 1}},
+                ("invalidParams", "taker_gets.issuer should be string"),
+            ),
+            (
+                {"taker_pays": xrp, "taker_gets": {"currency": "USD", "issuer": "123"}},
+                ("dstIsrMalformed", "Invalid field 'taker_gets.issuer', bad issuer."),
+            ),
+        ]
+        for book, expected in cases:
+            self.assertEqual(error_of({"books": [book]}), expected, book)
+
     def test_order_streams_first(self) -> None:
         """The first bad field in Clio's order (streams, accounts, accounts_proposed, books) is reported."""
         self.assertEqual(error_of({"books": 1, "streams": [2]})[1], "streamNotString")

@@ -19,13 +19,13 @@ class VaultInfoTests(SynchronousTestCase):
         self.assertEqual(by_id["vault"]["shares"]["LedgerEntryType"], "MPTokenIssuance")
 
     def test_malformed(self) -> None:
-        """Both selectors, neither, bad id, bad owner or seq: malformedRequest with code 31."""
+        """Both selectors, neither, bad id or seq: malformedRequest with code 31; a bad owner code 35."""
         for params in (
             {},
             {"vault_id": "zz"},
             {"vault_id": VAULT, "seq": 11},
-            {"owner": "bad", "seq": 1},
             {"owner": OSCAR, "seq": -1},
+            {"owner": OSCAR, "seq": 0},
             {"owner": OSCAR},
         ):
             out = call(HANDLER, {"ledger_index": 270, **params})
@@ -33,6 +33,13 @@ class VaultInfoTests(SynchronousTestCase):
                 (out["error"], out["error_code"], out["ledger_index"]),
                 ("malformedRequest", 31, 270),
                 params,
+            )
+
+        for owner in ("bad", True):
+            out = call(HANDLER, {"ledger_index": 270, "owner": owner, "seq": 1})
+            self.assertEqual(
+                (out["error"], out["error_code"], out["error_message"], out["ledger_index"]),
+                ("malformedRequest", 35, "Account malformed.", 270),
             )
 
     def test_not_found(self) -> None:
