@@ -56,7 +56,21 @@ CACHEABLE = frozenset(
 )
 # Errors that say something about the server's state now, not about the request.
 TRANSIENT_ERRORS = frozenset(
-    {"tooBusy", "notReady", "internal", "slowDown", "unknownCmd", "noPermission", "badSyntax"}
+    {
+        "tooBusy",
+        "notReady",
+        "internal",
+        "slowDown",
+        "unknownCmd",
+        "noPermission",
+        "badSyntax",
+        # forwarding to rippled failed: the next try may succeed
+        "connectionError",
+        "requestError",
+        "timeout",
+        "invalidResponse",
+        "failedToForward",
+    }
 )
 ENTRY_OVERHEAD = 160  # dict slot, tuple, entry object: a rough per-entry cost in bytes
 

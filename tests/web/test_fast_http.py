@@ -494,3 +494,36 @@ class WebSocketHotAnswerTests(SynchronousTestCase):
         (answer,) = self.client.send_text(message)
         usage = self.server.guard._usage["127.0.0.1"]
         self.assertEqual((usage.requests, usage.bytes_sent), (2, before + len(answer)))
+
+
+class HotOfferRuleTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        server = make_server()
+        store_ledgers(server.backend, 3, 5, NOW - 2)
+        self.hot = HotAnswers(server.dispatcher, server.clock)
+        self.hot.start()
+        self.addCleanup(self.hot.stop)
+
+    def offer(self, answer: dict[str, Any], ws: bool = False) -> int:
+        body = (
+            b'{"command": "ledger", "ledger_index": 9}'
+            if ws
+            else b'{"method": "ledger", "params": [{"ledger_index": 9}]}'
+        )
+        self.hot.offer(False, body, answer, orjson.dumps(answer), ws=ws)
+        return len(self.hot)
+
+    def test_transient_errors_not_kept(self) -> None:
+        """tooBusy, notReady and failed forwarding (7000-7003) are answers of the moment, never kept."""
+        for error in ("tooBusy", "notReady", "internal", "connectionError", "timeout"):
+            self.assertEqual(self.offer({"result": {"error": error, "status": "error"}}), 0)
+            self.assertEqual(self.offer({"error": error, "status": "error"}, ws=True), 0)
+
+    def test_forwarded_not_kept(self) -> None:
+        """An answer relayed from rippled is never kept."""
+        self.assertEqual(self.offer({"result": {"status": "success"}, "forwarded": True}), 0)
+
+    def test_request_errors_kept(self) -> None:
+        """An error about the request itself (lgrNotFound) is the same for the same range: kept."""
+        self.assertEqual(self.offer({"result": {"error": "lgrNotFound", "status": "error"}}), 1)
+        self.assertEqual(self.offer({"error": "lgrNotFound", "status": "error"}, ws=True), 2)
