@@ -40,9 +40,10 @@ from typing import Any
 
 import httptools
 from attrs import frozen
+from zope.interface import implementer
 
 from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IAddress, IDelayedCall, IPushProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -150,8 +151,14 @@ class FastHttpFactory(Factory):
             self.hot.stop()
 
 
+@implementer(IPushProducer)
 class FastHttpProtocol(Protocol):
-    """One client connection (see the module docstring for what it does)."""
+    """One client connection (see the module docstring for what it does).
+
+    It is its transport's producer: when the client does not read its answers
+    and the write buffer fills, the transport pauses it and it stops reading
+    requests, so a client cannot make the server buffer answers without end.
+    """
 
     def __init__(self, factory: FastHttpFactory, addr: IAddress | None) -> None:
         self.factory = factory
@@ -163,7 +170,9 @@ class FastHttpProtocol(Protocol):
         self._whitelisted = False
         self._counted = False
         self._queue: deque[_Slot] = deque()
-        self._paused = False
+        self._pipeline_full = False  # too many unanswered requests
+        self._write_full = False  # the transport's write buffer is full (the client reads slowly)
+        self._reading_paused = False
         self._closing = False  # no more requests are read
         self._gone = False
         # the current request
@@ -202,6 +211,8 @@ class FastHttpProtocol(Protocol):
         self.factory.connections.add(self)
         self._last_active = self._clock.seconds()
         self._idle = self._clock.callLater(self._limits.idle_timeout, self._idle_check)
+        if self.transport is not None:
+            self.transport.registerProducer(self, True)  # type: ignore[attr-defined]
 
     def _release_count(self) -> None:
         if self._counted:
@@ -460,20 +471,44 @@ class FastHttpProtocol(Protocol):
                 self._stop_timers()
                 transport.loseConnection()
                 return
-        if self._paused and len(queue) <= self._limits.max_pipelined // 2:
+        if self._pipeline_full and len(queue) <= self._limits.max_pipelined // 2:
             self._resume()
         if not queue and self._backlog is not None:
             self._hand_over()
 
     def _pause(self) -> None:
-        if not self._paused and self.transport is not None:
-            self._paused = True
-            self.transport.pauseProducing()  # type: ignore[attr-defined]
+        self._pipeline_full = True
+        self._set_reading()
 
     def _resume(self) -> None:
-        if self._paused and self.transport is not None:
-            self._paused = False
-            self.transport.resumeProducing()  # type: ignore[attr-defined]
+        self._pipeline_full = False
+        self._set_reading()
+
+    def _set_reading(self) -> None:
+        """Read from the client only while its answers are neither piling up nor unread."""
+        transport: Any = self.transport
+        if transport is None or self._channel is not None:
+            return
+        pause = self._pipeline_full or self._write_full
+        if pause and not self._reading_paused:
+            self._reading_paused = True
+            transport.pauseProducing()
+        elif not pause and self._reading_paused:
+            self._reading_paused = False
+            transport.resumeProducing()
+
+    # IPushProducer, registered with the transport: its write buffer is full, or drained.
+
+    def pauseProducing(self) -> None:
+        self._write_full = True
+        self._set_reading()
+
+    def resumeProducing(self) -> None:
+        self._write_full = False
+        self._set_reading()
+
+    def stopProducing(self) -> None:
+        pass
 
     # -- refusals and timers -----------------------------------------------------------------
 
@@ -560,6 +595,13 @@ class FastHttpProtocol(Protocol):
         self._channel = channel
         # The channel counts the connection from here (and releases it on a WebSocket upgrade).
         self._release_count()
+        transport: Any = self.transport
+        if transport is not None:
+            # The channel registers itself as the transport's producer and decides reading.
+            transport.unregisterProducer()
+            if self._reading_paused:
+                self._reading_paused = False
+                transport.resumeProducing()
         channel.makeConnection(self.transport)
         for data in backlog:
             if self._channel is None or self._gone:

@@ -176,6 +176,27 @@ class OrderAndKeepAliveTests(SynchronousTestCase):
         self.assertEqual(len(responses(transport.value())), 5)
 
 
+class SlowReaderTests(SynchronousTestCase):
+    def test_full_write_buffer_stops_reading(self) -> None:
+        """The protocol is the transport's producer: a full write buffer pauses reading until it drains."""
+        server = fast()
+        proto, transport = connect(server)
+        self.assertIs(transport.producer, proto)
+        proto.pauseProducing()  # what the transport does when the client stops reading
+        self.assertEqual(transport.producerState, "paused")
+        proto.resumeProducing()
+        self.assertEqual(transport.producerState, "producing")
+
+    def test_hand_over_gives_the_producer_slot_to_the_channel(self) -> None:
+        """After the hand-over Twisted Web's channel is the transport's producer."""
+        server = fast()
+        proto, transport = connect(server)
+        proto.pauseProducing()
+        proto.dataReceived(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIsNot(transport.producer, proto)
+        self.assertIsNotNone(transport.producer)
+
+
 class HandOverTests(SynchronousTestCase):
     def test_get_then_post_on_one_connection(self) -> None:
         """GET /health goes to Twisted Web, and the connection keeps answering POSTs there."""
