@@ -40,8 +40,7 @@ class Input:
     account: str
     ledger: LedgerSpec
     destination: str
-    limit: int | None
-    marker: tuple[bytes, int] | None
+    params: JsonDict  # limit and marker: read after the account, as rippled
 
 
 def parse(params: JsonDict, api_version: int) -> Input:
@@ -50,8 +49,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
         account=account_text(params),
         ledger=parse_ledger_spec(params),
         destination=destination if isinstance(destination, str) else str(destination),
-        limit=read_limit(params),
-        marker=parse_dir_marker(params["marker"]) if "marker" in params else None,
+        params=dict(params),
     )
 
 
@@ -83,7 +81,8 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         if parsed is None:
             raise RPCError(RippledError.actMalformed)
         destination = encode_account_id(parsed)
-    limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_CHANNELS)
+    limit = clamp_nonzero_limit(ctx, read_limit(inp.params), ACCOUNT_CHANNELS)
+    marker_in = parse_dir_marker(inp.params["marker"]) if "marker" in inp.params else None
 
     def keep(obj: JsonDict) -> bool:
         return (
@@ -92,7 +91,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
             and (destination is None or obj["Destination"] == destination)
         )
 
-    found, marker = await counted_page(ctx, seq, account, inp.marker, limit, keep)
+    found, marker = await counted_page(ctx, seq, account, marker_in, limit, keep)
     out: JsonDict = {
         "account": inp.account,
         "channels": [channel_json(key, obj) for key, obj in found],

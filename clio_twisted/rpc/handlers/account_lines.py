@@ -46,8 +46,7 @@ class Input:
     account: str
     ledger: LedgerSpec
     peer: str | None
-    limit: int | None
-    marker: tuple[bytes, int] | None
+    params: JsonDict  # limit and marker: read after the account and peer, as rippled
     ignore_default: bool
 
 
@@ -59,8 +58,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
         account=text,
         ledger=spec,
         peer=peer if isinstance(peer, str) and peer else None,
-        limit=read_limit(params),
-        marker=parse_dir_marker(params["marker"]) if "marker" in params else None,
+        params=dict(params),
         ignore_default=as_bool(params.get("ignore_default", False)),
     )
 
@@ -110,7 +108,8 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         peer = parse_account(inp.peer)
         if peer is None:
             raise RPCError(RippledError.actMalformed, extra=fields)
-    limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_LINES)
+    limit = clamp_nonzero_limit(ctx, read_limit(inp.params), ACCOUNT_LINES)
+    marker_in = parse_dir_marker(inp.params["marker"]) if "marker" in inp.params else None
     address = encode_account_id(account)
     peer_address = None if peer is None else encode_account_id(peer)
 
@@ -125,7 +124,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
             return True
         return peer_address in (obj["LowLimit"]["issuer"], obj["HighLimit"]["issuer"])
 
-    found, marker = await counted_page(ctx, seq, account, inp.marker, limit, keep)
+    found, marker = await counted_page(ctx, seq, account, marker_in, limit, keep)
     lines = [line_json(obj, address) for _key, obj in found]
     out: JsonDict = {"account": inp.account, **fields, "lines": lines}
     return add_page_marker(out, limit, marker)

@@ -37,8 +37,7 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 class Input:
     account: str
     ledger: LedgerSpec
-    limit: int | None
-    marker: bytes | None
+    params: JsonDict  # limit and marker: read after the account, as rippled
 
 
 def _marker(value: Any) -> bytes:
@@ -53,8 +52,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
     return Input(
         account=lenient_account_text(params),
         ledger=parse_ledger_spec(params),
-        limit=read_limit(params),
-        marker=_marker(params["marker"]) if "marker" in params else None,
+        params=dict(params),
     )
 
 
@@ -67,9 +65,10 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     seq = header.sequence
     await require_account_root(ctx, account, seq)
     backend = ctx.backend
-    limit = clamp_limit(ctx, inp.limit, ACCOUNT_NFTS)
+    limit = clamp_limit(ctx, read_limit(inp.params), ACCOUNT_NFTS)
+    marker_in = _marker(inp.params["marker"]) if "marker" in inp.params else None
     nfts: list[JsonDict] = []
-    past_marker = inp.marker is None
+    past_marker = marker_in is None
     key = await backend.fetch_successor_key(keylets.nftoken_page_min(account), seq)
     last = keylets.nftoken_page_max(account)
     page_key: bytes | None = key if key is not None and key <= last else None
@@ -82,7 +81,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
             token = wrapper["NFToken"]
             token_id = bytes.fromhex(token["NFTokenID"])
             if not past_marker:
-                past_marker = token_id == inp.marker
+                past_marker = token_id == marker_in
                 continue
             nfts.append({**token, **nft_id_fields(token_id)})
             if len(nfts) == limit:

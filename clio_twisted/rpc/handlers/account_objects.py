@@ -59,9 +59,7 @@ _UNLIMITED = 1 << 32
 class Input:
     account: str
     ledger: LedgerSpec
-    types: frozenset[int] | None  # type codes kept, None for all
-    limit: int | None
-    marker: tuple[bytes, bytes] | None  # (directory page, entry)
+    params: JsonDict  # type, limit and marker: read after the account, as rippled
 
 
 def _hex256(text: str) -> bytes:
@@ -100,9 +98,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
     return Input(
         account=lenient_account_text(params),
         ledger=parse_ledger_spec(params),
-        types=_types(params),
-        limit=read_limit(params),
-        marker=parse_objects_marker(params["marker"]) if "marker" in params else None,
+        params=dict(params),
     )
 
 
@@ -110,8 +106,10 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     header, account = await select_account(ctx, inp.ledger, inp.account)
     fields = ledger_fields(header)
     seq = header.sequence
-    limit = clamp_limit(ctx, inp.limit, ACCOUNT_OBJECTS)
-    dir_index, entry = inp.marker if inp.marker is not None else (bytes(32), bytes(32))
+    types = _types(inp.params)  # (type, limit, marker: rippled's order, after the account)
+    limit = clamp_limit(ctx, read_limit(inp.params), ACCOUNT_OBJECTS)
+    marker_in = parse_objects_marker(inp.params["marker"]) if "marker" in inp.params else None
+    dir_index, entry = marker_in if marker_in is not None else (bytes(32), bytes(32))
     if dir_index != bytes(32):
         blob = await ctx.backend.fetch_ledger_object(dir_index, seq)
         page = decode(blob) if blob is not None else {}
@@ -120,7 +118,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
             inp.account,
         ):
             raise invalid_field("marker")
-    walk = _Walk(ctx, seq, account, inp.types, limit)
+    walk = _Walk(ctx, seq, account, types, limit)
     if not await walk.run(dir_index, entry):
         raise invalid_field("marker")
     out: JsonDict = {"account": inp.account, "account_objects": walk.objects, **fields}

@@ -31,16 +31,14 @@ NAME = "account_offers"
 class Input:
     account: str
     ledger: LedgerSpec
-    limit: int | None
-    marker: tuple[bytes, int] | None
+    params: JsonDict  # limit and marker: read after the account, as rippled
 
 
 def parse(params: JsonDict, api_version: int) -> Input:
     return Input(
         account=account_text(params),
         ledger=parse_ledger_spec(params),
-        limit=read_limit(params),
-        marker=parse_dir_marker(params["marker"]) if "marker" in params else None,
+        params=dict(params),
     )
 
 
@@ -61,9 +59,10 @@ def offer_json(offer: JsonDict) -> JsonDict:
 async def process(ctx: Context, inp: Input) -> JsonDict:
     header, account = await select_account(ctx, inp.ledger, inp.account)
     seq = header.sequence
-    limit = clamp_nonzero_limit(ctx, inp.limit, ACCOUNT_OFFERS)
+    limit = clamp_nonzero_limit(ctx, read_limit(inp.params), ACCOUNT_OFFERS)
+    marker_in = parse_dir_marker(inp.params["marker"]) if "marker" in inp.params else None
     found, marker = await counted_page(
-        ctx, seq, account, inp.marker, limit, lambda obj: obj.get("LedgerEntryType") == "Offer"
+        ctx, seq, account, marker_in, limit, lambda obj: obj.get("LedgerEntryType") == "Offer"
     )
     out: JsonDict = {
         "account": inp.account,
