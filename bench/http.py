@@ -21,6 +21,7 @@ What it does:
    every figure is the median of N runs.
 
     .venv/bin/python bench/http.py [--duration 5] [--repeat 3] [--compare URL] [--skip-processes]
+    .venv/bin/python bench/http.py --message-cost   # per-message cost without the network
 
 The load generator shares the machine's cores with the server: with
 ``processes: 2`` on a 2-core machine wrk takes part of the second core.
@@ -55,6 +56,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import types
 from collections import Counter
 from typing import Any
 
@@ -389,6 +391,55 @@ def run_ws(port: int, payload: bytes, connections: int, duration: float) -> dict
     }
 
 
+# -- per-message cost, in process ---------------------------------------------------------------
+
+
+def message_cost(count: int = 20000) -> None:
+    """Microseconds per hot answer with no network: our HTTP front against Autobahn's WebSocket.
+
+    Uses the web tests' in-memory server (fake clock, StringTransport), so what
+    is left is parsing, the hot lookup, framing and the DOS guard's counting.
+    """
+    from tests.rpc.helpers import NOW, store_ledgers
+    from tests.web.helpers import client_frame, connect, post_bytes, ws_connect
+    from tests.web.test_fast_http import fast
+
+    server = fast({"dos_guard": {"whitelist": ["127.0.0.1"]}}, hot=True)
+    store_ledgers(server.backend, 3, 5, NOW - 2)
+    hot = server.site.hot  # type: ignore[attr-defined]
+    server.ws_factory.hot = hot
+    hot.start()
+    client = ws_connect(server)
+    frame = client_frame(b'{"command": "ledger", "ledger_index": "validated", "id": 3}')
+    # The same session as it was before our per-message work: Autobahn's own read and write
+    # (with their debug line) and the whitelist decided on every message.
+    from autobahn.twisted.websocket import WebSocketServerProtocol
+
+    before = ws_connect(server)
+    before.protocol.sendData = types.MethodType(WebSocketServerProtocol.sendData, before.protocol)
+    before.protocol._whitelisted = False
+    proto, transport = connect(server)
+    request = post_bytes(b'{"method": "ledger", "params": [{"ledger_index": "validated"}]}')
+    for name, feed, out in (
+        ("HTTP", lambda: proto.dataReceived(request), transport),
+        ("WebSocket", lambda: client.protocol.dataReceived(frame), client.transport),
+        (
+            "WebSocket, before",
+            lambda: WebSocketServerProtocol.dataReceived(before.protocol, frame),
+            before.transport,
+        ),
+    ):
+        feed()
+        started = time.perf_counter()
+        for _ in range(count):
+            out.clear()
+            feed()
+        took = (time.perf_counter() - started) / count * 1e6
+        print(f"hot answer, in process: {name} {took:.1f} us per message")
+    print(f"hot hits: {hot.hits}")
+    hot.stop()
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -434,8 +485,17 @@ def main() -> None:
     )
     parser.add_argument("--compare", help="another server's JSON-RPC URL")
     parser.add_argument("--skip-processes", action="store_true", help="skip processes: 2")
+    parser.add_argument(
+        "--message-cost",
+        action="store_true",
+        help="only the in-process cost of one hot answer, HTTP and WebSocket",
+    )
     parser.add_argument("--fill", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.message_cost:
+        sys.path.insert(0, str(ROOT))
+        message_cost()
+        return
     if args.fill:
         fill_store(args.fill)  # prints the targets, then ends the process
         return
