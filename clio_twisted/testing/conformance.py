@@ -564,6 +564,22 @@ class Running:
             await deferLater(self.reactor, 0.01, lambda: None)
             status = self.etl.status
 
+    async def wait_published(self, timeout: float = 150) -> None:
+        """Wait until the publisher has sent every committed ledger.
+
+        The ETL hands a committed ledger to the publisher, which sends it a
+        moment later: a client subscribing before that moment would also get
+        the ledger it subscribed at, which rippled's recorded clients did not.
+        """
+        from clio_twisted.feeds.publisher import PublisherService
+
+        publishers = [s for s in self.etl if isinstance(s, PublisherService)]
+        deadline = self.reactor.seconds() + timeout
+        while not all(p.publisher.idle() for p in publishers):
+            if self.reactor.seconds() > deadline:
+                raise RuntimeError(f"the publisher did not finish in {timeout}s")
+            await deferLater(self.reactor, 0.01, lambda: None)
+
     async def follow(self, interval: float = 0.005, timeout: float = 150) -> None:
         """Validate the rest of the corpus, one ledger every ``interval`` s; wait for ledger 270."""
         self.fake.start(interval)
@@ -674,6 +690,7 @@ async def start(reactor: Any, database: JsonDict, timeout: float = 150) -> Runni
         while (fake.chain.last or 0) < SUBSCRIBE_AT:
             fake.validate_next()
             await running.wait_committed(fake.chain.last or 0, timeout)
+        await running.wait_published(timeout)
     except BaseException:
         await running.stop()
         raise
