@@ -90,10 +90,12 @@ def require_account(text: str, header: LedgerHeader | None = None) -> bytes:
     return account
 
 
-async def require_account_root(ctx: Context, account: bytes, sequence: int) -> None:
-    """A bare ``actNotFound`` unless ``account`` has an AccountRoot in ledger ``sequence``."""
-    if await ctx.backend.fetch_ledger_object(keylets.account(account), sequence) is None:
+async def require_account_root(ctx: Context, account: bytes, sequence: int) -> bytes:
+    """The AccountRoot blob of ``account`` in ledger ``sequence``; a bare ``actNotFound`` when it has none."""
+    blob = await ctx.backend.fetch_ledger_object(keylets.account(account), sequence)
+    if blob is None:
         raise RPCError(RippledError.actNotFound)
+    return blob
 
 
 async def select_account(ctx: Context, spec: LedgerSpec, text: str) -> tuple[LedgerHeader, bytes]:

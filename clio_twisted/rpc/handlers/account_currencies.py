@@ -14,11 +14,11 @@ from attrs import frozen
 
 from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import encode_account_id
-from clio_twisted.rpc.account_params import account_text, ledger_fields, require_account
+from clio_twisted.rpc.account_params import account_text, ledger_fields, select_account
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.errors import RippledError, RPCError, missing_field
+from clio_twisted.rpc.errors import missing_field
 from clio_twisted.rpc.handlers.account_lines import line_json
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec
 from clio_twisted.rpc.owner_dir import counted_page
 
 NAME = "account_currencies"
@@ -39,11 +39,8 @@ def parse(params: JsonDict, api_version: int) -> Input:
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
-    header = await select_ledger(ctx, inp.ledger)
-    account = require_account(inp.account, header)
+    header, account = await select_account(ctx, inp.ledger, inp.account)
     seq = header.sequence
-    if await ctx.backend.fetch_ledger_object(keylets.account(account), seq) is None:
-        raise RPCError(RippledError.actNotFound)
     address = encode_account_id(account)
     found, _ = await counted_page(
         ctx, seq, account, None, _UNLIMITED, lambda obj: obj.get("LedgerEntryType") == "RippleState"

@@ -21,9 +21,10 @@ from clio_twisted.rpc.account_params import (
     ledger_fields,
     read_limit,
     require_account,
+    require_account_root,
 )
 from clio_twisted.rpc.context import Context, Handler, JsonDict
-from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
+from clio_twisted.rpc.errors import invalid_field, missing_field
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool
 from clio_twisted.rpc.owner_dir import dir_items
@@ -90,10 +91,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     out: JsonDict = ledger_fields(header)
     account = require_account(inp.account, header)
     seq = header.sequence
-    root_blob = await ctx.backend.fetch_ledger_object(keylets.account(account), seq)
-    if root_blob is None:
-        raise RPCError(RippledError.actNotFound)
-    root = decode(root_blob)
+    root = decode(await require_account_root(ctx, account, seq))
     fee = await _base_fee(ctx, seq)
     next_sequence = int(root["Sequence"])
     problems: list[str] = []
