@@ -272,9 +272,10 @@ def build_service(
     site = ApiSite(root, dos_guard, config.server.max_request_size, reactor=reactor)
     # The lean HTTP front answers JSON-RPC POSTs and hands the rest to the site (issue 14);
     # server.processes > 1 listens in several processes on one port (web/processes.py).
-    fast = FastHttpFactory(
-        site, dispatcher, dos_guard, admin, inflight, reactor, hot=HotAnswers(dispatcher, reactor)
-    )
+    hot = HotAnswers(dispatcher, reactor)
+    # a new range drops the kept answers at once, before the next request reads it
+    known_range.add_listener(hot.on_range)
+    fast = FastHttpFactory(site, dispatcher, dos_guard, admin, inflight, reactor, hot=hot)
     ws_factory.hot = fast.hot  # repeated WebSocket messages are answered from memory too
     if endpoint is None:
         endpoint = api_endpoint(config, reactor)

@@ -203,6 +203,15 @@ class BuildServiceTests(SynchronousTestCase):
         late.makeConnection(transports[1])
         self.assertTrue(transports[1].disconnecting)
 
+    def test_commit_drops_hot_answers_at_once(self) -> None:
+        """The hot answers listen to the API side's range: a commit drops them with no clock tick."""
+        service, _reactor, _backend = self.build()
+        hot = service.listen_factory.hot  # type: ignore[union-attr]
+        self.assertIs(service.ws_factory.hot, hot)
+        before = hot.generation
+        service.backend.on_committed(7)  # type: ignore[attr-defined]
+        self.assertGreater(hot.generation, before)
+
     def test_sd_notify_without_socket(self) -> None:
         """sd_notify does nothing (False) when NOTIFY_SOCKET is unset."""
         self.assertFalse(sd_notify(b"READY=1", {}))

@@ -15,10 +15,16 @@ committed, so this wrapper answers ``fetch_ledger_range`` from memory:
   old ledgers).
 
 The newest sequence never goes backwards. Every other call goes to the store.
+
+Listeners (:meth:`KnownRange.add_listener`) are told synchronously each time
+the kept range changes, before any later request can read it: caches of whole
+answers (web/_fast_hot.py) drop what they kept for the previous range there,
+so no request after a commit is answered from the previous ledger.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from zope.interface import implementer
@@ -31,6 +37,8 @@ from twisted.logger import Logger
 from clio_twisted.backend.interface import IBackend, LedgerRange
 
 REFRESH_SECONDS = 1.0
+
+RangeListener = Callable[[LedgerRange | None], None]
 
 
 @implementer(IBackend)
@@ -49,6 +57,7 @@ class KnownRange:
         self.loaded = False
         self._loop: LoopingCall | None = None
         self._refreshing = False
+        self._listeners: list[RangeListener] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -78,24 +87,38 @@ class KnownRange:
         self.loaded = True
         return self.known
 
+    def add_listener(self, listener: RangeListener) -> None:
+        """Call ``listener(new_range)`` each time the kept range changes (synchronously)."""
+        self._listeners.append(listener)
+
     def on_committed(self, sequence: int) -> None:
         """ETL listener: ``sequence`` is in the store now."""
         known = self.known
         if known is None:
             # the first ledger this process saw; the store may hold older ones, so keep
             # reading it until it has been read once
-            self.known = LedgerRange(sequence, sequence)
+            self._set(LedgerRange(sequence, sequence))
         elif sequence > known.max_sequence:
-            self.known = LedgerRange(known.min_sequence, sequence)
+            self._set(LedgerRange(known.min_sequence, sequence))
 
     def _merge(self, stored: LedgerRange | None) -> None:
         known = self.known
         if stored is None:
             return  # nothing stored yet (or a store that lost it): keep what commits told us
         if known is None or stored.max_sequence >= known.max_sequence:
-            self.known = stored
+            self._set(stored)
         else:
-            self.known = LedgerRange(stored.min_sequence, known.max_sequence)
+            self._set(LedgerRange(stored.min_sequence, known.max_sequence))
+
+    def _set(self, new: LedgerRange | None) -> None:
+        if new == self.known:
+            return
+        self.known = new
+        for listener in self._listeners:
+            try:
+                listener(new)
+            except Exception:
+                self.log.failure("a ledger range listener failed")
 
     def _tick(self) -> None:
         # not returned to the LoopingCall: a slow store must not stop the loop; one at a time

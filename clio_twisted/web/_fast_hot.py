@@ -11,11 +11,19 @@ Correctness rests on three rules:
 - only commands whose answer is a function of (request, stored range) are
   kept (:data:`CACHEABLE`), only plain 200 answers, never forwarded ones nor
   transient errors (``tooBusy``, ``notReady``, ``internal``...);
-- everything is dropped when the stored range or the "server may be out of
-  date" state changes: both are polled every ``refresh_interval`` seconds on
-  the injected clock (readers in other processes see the writer's ledgers this
-  way too). An answer may therefore be up to one interval older than the
-  newest commit, as if the request had come that much earlier;
+- everything is dropped the moment the stored range changes: the API side's
+  :class:`~clio_twisted.backend.known_range.KnownRange` calls
+  :meth:`HotAnswers.on_range` synchronously when a commit (or, on a read-only
+  server, its range refresh) moves the range, before any later request can
+  read it. So the request right after a commit never gets the previous
+  ledger's answer. An answer computed while the range moved is not kept:
+  the fronts read :attr:`HotAnswers.generation` before dispatching and
+  :meth:`HotAnswers.offer` refuses an answer from an older generation;
+- the "server may be out of date" state (warning 2002, a minute after the
+  newest close) depends on the time, not on an event: it is polled every
+  ``refresh_interval`` seconds on the injected clock, and everything is
+  dropped when it flips. The poll also reads the range, which is what keeps
+  a ``HotAnswers`` nobody calls ``on_range`` on correct within one interval;
 - the memory is bounded (``max_bytes`` in all, least recently used out first;
   answers over ``max_entry`` bytes are never kept).
 
@@ -36,6 +44,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from clio_twisted.backend.interface import LedgerRange
 from clio_twisted.rpc.dispatch import OUTDATED_AFTER_SECONDS, Dispatcher
 from clio_twisted.rpc.envelope import dumps
 from clio_twisted.rpc.errors import WarningCode
@@ -92,7 +101,7 @@ class HotAnswers:
         clock: drives the refresh loop.
         max_bytes: memory budget for bodies and answers together.
         max_entry: the largest answer kept.
-        refresh_interval: seconds between polls of the stored range.
+        refresh_interval: seconds between polls of the out-of-date state (and the range).
     """
 
     log = Logger()
@@ -113,6 +122,9 @@ class HotAnswers:
         self._entries: OrderedDict[tuple[bool, bool, bytes], HotAnswer] = OrderedDict()
         self.size = 0
         self.epoch: tuple[int, int, bool] | None = None  # (min, max, outdated); None: not known
+        # bumped at every drop: an answer computed across a drop is not kept
+        self.generation = 0
+        self._range: LedgerRange | None = None  # the last range on_range was told
         self.hits = 0
         self.misses = 0
         self._loop: LoopingCall | None = None
@@ -142,14 +154,24 @@ class HotAnswers:
         return entry
 
     def offer(
-        self, is_admin: bool, body: bytes, answer: dict[str, Any], data: bytes, ws: bool = False
+        self,
+        is_admin: bool,
+        body: bytes,
+        answer: dict[str, Any],
+        data: bytes,
+        ws: bool = False,
+        generation: int | None = None,
     ) -> None:
         """Keep ``data`` (the serialised ``answer`` to ``body``) if it may be served again.
 
         HTTP answers carry their outcome in ``result``; WebSocket ones are flat
-        (an error's ``error`` is at the top).
+        (an error's ``error`` is at the top). ``generation``: :attr:`generation`
+        as read before the request was dispatched; an answer from before a drop
+        is not kept (None: the caller vouches the answer is current).
         """
         if self.epoch is None or len(data) > self.max_entry:
+            return
+        if generation is not None and generation != self.generation:
             return
         if "forwarded" in answer:
             return
@@ -177,13 +199,29 @@ class HotAnswers:
             self.size -= len(old_body) + len(old.data) + ENTRY_OVERHEAD
 
     def clear(self) -> None:
+        """Drop every kept answer (and refuse those being computed now)."""
         self._entries.clear()
         self.size = 0
+        self.generation += 1
 
     # -- validity --------------------------------------------------------------------------
 
+    def on_range(self, stored: LedgerRange | None) -> None:
+        """KnownRange listener: the stored range is ``stored`` now; drop everything kept.
+
+        The out-of-date flag is carried over: a newer ledger can only make the
+        server less out of date, and the next poll compares it anyway.
+        """
+        self.clear()
+        self._range = stored
+        if stored is None or self.epoch is None:
+            self.epoch = None
+        else:
+            self.epoch = (stored.min_sequence, stored.max_sequence, self.epoch[2])
+
     async def refresh(self) -> None:
         """Read the stored range and the close age; drop everything when either changed."""
+        generation = self.generation
         stored = await self._dispatcher.backend.fetch_ledger_range()
         if stored is None:
             epoch = None
@@ -191,6 +229,8 @@ class HotAnswers:
             age = await self._dispatcher.last_close_age(stored)
             outdated = age is None or age >= OUTDATED_AFTER_SECONDS
             epoch = (stored.min_sequence, stored.max_sequence, outdated)
+        if self.generation != generation and stored != self._range:
+            return  # a newer range came meanwhile: what was read is older; the next poll looks
         if epoch != self.epoch:
             self.clear()
             self.epoch = epoch

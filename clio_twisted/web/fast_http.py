@@ -402,6 +402,7 @@ class FastHttpProtocol(Protocol):
             return
         is_admin = self._is_admin()
         hot = factory.hot
+        generation = 0
         if hot is not None:
             entry = hot.get(is_admin, body)
             if entry is not None:
@@ -410,6 +411,7 @@ class FastHttpProtocol(Protocol):
                     data = with_load_warning(data)
                 self._finish(slot, 200, JSON, data)
                 return
+            generation = hot.generation  # before dispatching: a commit meanwhile voids the answer
         caller = Caller(ip=ip, is_admin=is_admin, transport="http")
         d = Deferred.fromCoroutine(answer_http(factory.dispatcher, body, caller))
         if not d.called:
@@ -417,15 +419,17 @@ class FastHttpProtocol(Protocol):
             factory.inflight.track(d)
             if len(self._queue) > self._limits.max_pipelined:
                 self._pause()
-        d.addCallback(self._answered, slot, body, is_admin)
+        d.addCallback(self._answered, slot, body, is_admin, generation)
         d.addErrback(self._failed, slot)
 
-    def _answered(self, answer: HttpAnswer, slot: _Slot, body: bytes, is_admin: bool) -> None:
+    def _answered(
+        self, answer: HttpAnswer, slot: _Slot, body: bytes, is_admin: bool, generation: int
+    ) -> None:
         if answer.json is not None:
             data = dumps(answer.json)
             hot = self.factory.hot
             if hot is not None and answer.status == 200:
-                hot.offer(is_admin, body, answer.json, data)
+                hot.offer(is_admin, body, answer.json, data, generation=generation)
             if not self._whitelisted and not self.factory.dos_guard.add(self._ip, len(data)):
                 data = with_load_warning(data)
             self._finish(slot, answer.status, JSON, data)

@@ -124,22 +124,24 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
                 if entry is not None:
                     self._send_hot(entry.data)
                     return
+            generation = hot.generation if hot is not None else 0  # read before dispatching
             caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
             d = Deferred.fromCoroutine(answer_ws(self.factory.dispatcher, payload, caller))
             self._pending.add(d)
             self.factory.inflight.track(d)
             if hot is not None:
-                d.addCallback(self._offer_hot, payload)
+                d.addCallback(self._offer_hot, payload, generation)
             d.addCallback(self.send_json)
             d.addErrback(self._failed)
             d.addBoth(self._forget, d)
         except Exception:
             self._log.failure("WebSocket onMessage failed")
 
-    def _offer_hot(self, body: dict[str, Any], payload: bytes) -> dict[str, Any]:
+    def _offer_hot(self, body: dict[str, Any], payload: bytes, generation: int) -> dict[str, Any]:
+        # ``generation`` was read before dispatching: an answer computed across a commit is not kept
         hot = self.factory.hot
         if hot is not None:
-            hot.offer(self.is_admin, payload, body, dumps(body), ws=True)
+            hot.offer(self.is_admin, payload, body, dumps(body), ws=True, generation=generation)
         return body
 
     def _send_hot(self, data: bytes) -> None:

@@ -90,3 +90,43 @@ class KnownRangeTests(SynchronousTestCase):
         self.assertEqual(self.clock.getDelayedCalls(), [])
         self.assertFalse(self.store.started)
         self.successResultOf(Deferred.fromCoroutine(self.known.start()))
+
+
+class ListenerTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.clock = Clock()
+        self.store = CountingBackend()
+        store_ledgers(self.store, 3, 10, NOW)
+        self.known = KnownRange(self.store, self.clock, refresh_seconds=1.0)
+        self.seen: list[LedgerRange | None] = []
+        self.known.add_listener(self.seen.append)
+        self.successResultOf(Deferred.fromCoroutine(self.known.start()))
+        self.addCleanup(lambda: self.successResultOf(Deferred.fromCoroutine(self.known.stop())))
+
+    def test_told_at_once_on_commit(self) -> None:
+        """A commit reaches the listener synchronously, with the new range."""
+        self.successResultOf(Deferred.fromCoroutine(self.known.fetch_ledger_range()))
+        self.known.on_committed(11)
+        self.assertEqual(self.seen, [LedgerRange(3, 10), LedgerRange(3, 11)])
+
+    def test_told_on_refresh_only_when_changed(self) -> None:
+        """A refresh that reads the same range says nothing; one that sees another writer's ledger does."""
+        self.clock.advance(1.0)
+        self.clock.advance(1.0)
+        self.assertEqual(self.seen, [LedgerRange(3, 10)])
+        extend(self.store, 11, 11)
+        self.clock.advance(1.0)
+        self.assertEqual(self.seen, [LedgerRange(3, 10), LedgerRange(3, 11)])
+
+    def test_failing_listener_does_not_stop_others(self) -> None:
+        """A listener that raises is logged; the range still moves and later listeners are told."""
+
+        def broken(_: object) -> None:
+            raise RuntimeError("boom")
+
+        later: list[LedgerRange | None] = []
+        self.known._listeners.insert(0, broken)
+        self.known.add_listener(later.append)
+        self.known.on_committed(11)
+        self.assertEqual(later, [LedgerRange(11, 11)])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
