@@ -100,6 +100,24 @@ def parse_ledger_spec(params: JsonDict, as_clio: bool = False) -> LedgerSpec:
     return LedgerSpec(sequence=sequence)
 
 
+@frozen
+class LedgerThenParams:
+    """The input of a command whose fields are all checked after its ledger is chosen.
+
+    rippled's ``amm_info``, ``book_offers`` and ``vault_info`` read the ledger
+    first and every other field later, so their errors carry the ledger's
+    fields: ``parse`` only reads the ledger and keeps the rest for ``process``.
+    """
+
+    ledger: LedgerSpec
+    params: JsonDict
+
+
+def parse_ledger_then_params(params: JsonDict, api_version: int) -> LedgerThenParams:
+    """A handler's ``parse`` for :class:`LedgerThenParams`: the ledger now, a copy of the fields for later."""
+    return LedgerThenParams(parse_ledger_spec(params), dict(params))
+
+
 def _not_found() -> RPCError:
     return RPCError(RippledError.lgrNotFound, "ledgerNotFound")
 

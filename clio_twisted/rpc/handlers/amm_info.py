@@ -16,8 +16,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from attrs import frozen
-
 from clio_twisted.protocol import keylets
 from clio_twisted.protocol.addresses import decode_address, encode_account_id
 from clio_twisted.protocol.codec import decode
@@ -28,21 +26,19 @@ from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.handlers.account_lines import line_json
 from clio_twisted.rpc.handlers.book_offers import parse_currency
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import (
+    LedgerThenParams,
+    parse_ledger_then_params,
+    select_ledger,
+)
 
 NAME = "amm_info"
 SLOT_SECONDS = 24 * 3600
 SLOT_INTERVALS = 20
 
 
-@frozen
-class Input:
-    ledger: LedgerSpec
-    params: JsonDict
-
-
-def parse(params: JsonDict, api_version: int) -> Input:
-    return Input(parse_ledger_spec(params), dict(params))
+Input = LedgerThenParams
+parse = parse_ledger_then_params
 
 
 def parse_issue(value: Any) -> Issue | None:

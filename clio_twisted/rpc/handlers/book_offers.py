@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrs import frozen
-
 from clio_twisted.protocol import keylets
 from clio_twisted.rpc.account_params import (
     BOOK_OFFERS,
@@ -26,7 +24,11 @@ from clio_twisted.rpc.account_params import (
 from clio_twisted.rpc.books import Issue, book_offers
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import (
+    LedgerThenParams,
+    parse_ledger_then_params,
+    select_ledger,
+)
 
 NAME = "book_offers"
 _ISO = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789?!@#$%^&*<>(){}[]|")
@@ -34,14 +36,8 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _NO_ACCOUNT = bytes(19) + b"\x01"
 
 
-@frozen
-class Input:
-    ledger: LedgerSpec
-    params: JsonDict
-
-
-def parse(params: JsonDict, api_version: int) -> Input:
-    return Input(parse_ledger_spec(params), dict(params))
+Input = LedgerThenParams
+parse = parse_ledger_then_params
 
 
 def parse_currency(text: str) -> bytes | None:

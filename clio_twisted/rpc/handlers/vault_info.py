@@ -13,28 +13,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from attrs import frozen
-
 from clio_twisted.protocol import keylets
 from clio_twisted.protocol.render import render_ledger_entry
 from clio_twisted.rpc.account_params import ledger_fields, parse_account
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
-from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
+from clio_twisted.rpc.ledger_spec import (
+    LedgerThenParams,
+    parse_ledger_then_params,
+    select_ledger,
+)
 from clio_twisted.rpc.markers import is_integral
 
 NAME = "vault_info"
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-@frozen
-class Input:
-    ledger: LedgerSpec
-    params: JsonDict
-
-
-def parse(params: JsonDict, api_version: int) -> Input:
-    return Input(parse_ledger_spec(params), dict(params))
+Input = LedgerThenParams
+parse = parse_ledger_then_params
 
 
 def vault_key(params: JsonDict) -> bytes | RippledError:
