@@ -14,6 +14,7 @@ Marker meanings (rippled's, which clients depend on):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from clio_twisted.backend.interface import TxCursor
@@ -26,6 +27,22 @@ _U32_MAX = 0xFFFF_FFFF
 def is_integral(value: object) -> bool:
     """An int in JSON (not a bool, not a float)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def clio_limit(
+    params: Mapping[str, Any], default: int = 50, minimum: int = 1, maximum: int = 100
+) -> int:
+    """``limit`` as Clio's own methods read it (``mpt_holders``, ``nfts_by_issuer``, ``nft_history``).
+
+    Absent is ``default``; not an integer or below ``minimum`` is a bare
+    ``invalidParams``; above ``maximum`` it is clamped, for every client.
+    """
+    if "limit" not in params:
+        return default
+    value = params["limit"]
+    if not is_integral(value) or value < minimum:
+        raise RPCError(RippledError.invalidParams)
+    return min(int(value), maximum)
 
 
 def as_bool(value: object) -> bool:

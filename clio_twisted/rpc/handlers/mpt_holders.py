@@ -19,10 +19,9 @@ from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params
 from clio_twisted.rpc.handlers.nft_info import parse_hex_id
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
-from clio_twisted.rpc.markers import is_integral
+from clio_twisted.rpc.markers import clio_limit
 
 NAME = "mpt_holders"
-DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT = 50, 1, 100
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -36,12 +35,7 @@ class Input:
 
 def parse(params: JsonDict, api_version: int) -> Input:
     issuance = parse_hex_id(params, "mpt_issuance_id", 24)
-    limit = DEFAULT_LIMIT
-    if "limit" in params:
-        raw = params["limit"]
-        if not is_integral(raw) or raw < MIN_LIMIT:
-            raise RPCError(RippledError.invalidParams)
-        limit = min(int(raw), MAX_LIMIT)
+    limit = clio_limit(params)
     marker: Any = params.get("marker")
     if marker is not None and (
         not isinstance(marker, str) or not marker or len(marker) % 2 or not _HEX.issuperset(marker)

@@ -19,10 +19,9 @@ from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params, missing_field
 from clio_twisted.rpc.history import HistoryInput, history_page
 from clio_twisted.rpc.ledger_spec import parse_ledger_spec, select_ledger
-from clio_twisted.rpc.markers import is_integral
+from clio_twisted.rpc.markers import clio_limit, is_integral
 
 NAME = "nft_history"
-DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT = 50, 1, 100
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -77,12 +76,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
     has_spec = "ledger_index" in params or "ledger_hash" in params
     if has_range and has_spec:
         raise invalid_params("containsLedgerSpecifierAndRange")
-    limit = DEFAULT_LIMIT
-    if "limit" in params:
-        value = params["limit"]
-        if not is_integral(value) or value < MIN_LIMIT:
-            raise RPCError(RippledError.invalidParams)
-        limit = min(int(value), MAX_LIMIT)
+    limit = clio_limit(params)
     history = HistoryInput(
         min_index=_bound(params, "ledger_index_min"),
         max_index=_bound(params, "ledger_index_max"),

@@ -18,10 +18,9 @@ from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_params
 from clio_twisted.rpc.handlers.nft_info import nft_json
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
-from clio_twisted.rpc.markers import is_integral
+from clio_twisted.rpc.markers import clio_limit, is_integral
 
 NAME = "nfts_by_issuer"
-DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT = 50, 1, 100
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
@@ -46,12 +45,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
     taxon = params.get("nft_taxon")
     if taxon is not None and (not is_integral(taxon) or not 0 <= taxon <= 0xFFFFFFFF):
         raise RPCError(RippledError.invalidParams)
-    limit = DEFAULT_LIMIT
-    if "limit" in params:
-        raw = params["limit"]
-        if not is_integral(raw) or raw < MIN_LIMIT:
-            raise RPCError(RippledError.invalidParams)
-        limit = min(int(raw), MAX_LIMIT)
+    limit = clio_limit(params)
     marker = params.get("marker")
     if marker is not None and (
         not isinstance(marker, str) or len(marker) != 64 or not _HEX.issuperset(marker)
