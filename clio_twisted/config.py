@@ -169,6 +169,12 @@ class ServerConfig:
     ws_max_sending_queue_size: int = 80_000
     max_request_size: int = 1_048_576  # clio-twisted: bytes in one HTTP body
     max_ws_message_size: int = 1_048_576  # clio-twisted: bytes in one WebSocket message
+    # clio-twisted: the HTTP front's per-connection limits (web/fast_http.py Limits)
+    max_header_size: int = 16 * 1024  # request line + headers, bytes (431 over it)
+    max_headers: int = 100  # header lines (431 over it)
+    request_timeout: float = 20.0  # seconds from a request's first byte to its last (408)
+    idle_timeout: float = 120.0  # seconds a keep-alive connection may sit idle
+    max_pipelined_requests: int = 64  # unanswered requests before reading pauses
 
     @property
     def listen(self) -> str:
@@ -206,6 +212,11 @@ class ServerConfig:
             ws_max_sending_queue_size=r.integer("ws_max_sending_queue_size", 80_000, 1),
             max_request_size=r.integer("max_request_size", 1_048_576, 1024),
             max_ws_message_size=r.integer("max_ws_message_size", 1_048_576, 1024),
+            max_header_size=r.integer("max_header_size", 16 * 1024, 1024),
+            max_headers=r.integer("max_headers", 100, 1),
+            request_timeout=r.number("request_timeout", 20.0, 0.1),
+            idle_timeout=r.number("idle_timeout", 120.0, 0.1),
+            max_pipelined_requests=r.integer("max_pipelined_requests", 64, 1),
         )
         r.finish(ignored=("processing_policy", "parallel_requests_limit", "proxy"))
         return out
@@ -387,6 +398,11 @@ class CacheConfig:
     page_fetch_size: int = 512
     num_cursors_from_diff: int = 0
     num_cursors_from_account: int = 0
+    # clio-twisted: memory of the API side's answer caches, bytes; 0 turns one off
+    hot_answers_max_size: int = 64 << 20  # whole answers to repeated requests (web/_fast_hot.py)
+    versions_max_size: int = (
+        32 << 20
+    )  # immutable headers and object versions (web/_fast_objects.py)
 
     @classmethod
     def read(cls, r: _Reader) -> CacheConfig:
@@ -397,6 +413,8 @@ class CacheConfig:
             page_fetch_size=r.integer("page_fetch_size", 512, 1),
             num_cursors_from_diff=r.integer("num_cursors_from_diff", 0, 0),
             num_cursors_from_account=r.integer("num_cursors_from_account", 0, 0),
+            hot_answers_max_size=r.integer("hot_answers_max_size", 64 << 20, 0),
+            versions_max_size=r.integer("versions_max_size", 32 << 20, 0),
         )
         r.finish(ignored=("file",))
         return out

@@ -40,7 +40,7 @@ from clio_twisted.web._fast_hot import HotAnswers
 from clio_twisted.web._fast_objects import VersionCache
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard
-from clio_twisted.web.fast_http import FastHttpFactory
+from clio_twisted.web.fast_http import FastHttpFactory, Limits
 from clio_twisted.web.inflight import InFlight
 from clio_twisted.web.metrics import MetricsResource
 from clio_twisted.web.processes import api_endpoint
@@ -176,6 +176,19 @@ def wire_feeds(
     return Feeds(manager, forwarder, publisher, relay)
 
 
+def http_limits(config: ClioConfig) -> Limits:
+    """The HTTP front's per-connection limits from ``server.*`` (the body bound is the site's)."""
+    server = config.server
+    return Limits(
+        max_header_bytes=server.max_header_size,
+        max_headers=server.max_headers,
+        max_body=server.max_request_size,
+        request_timeout=server.request_timeout,
+        idle_timeout=server.idle_timeout,
+        max_pipelined=server.max_pipelined_requests,
+    )
+
+
 def build_service(
     config: ClioConfig,
     reactor: Any,
@@ -204,7 +217,11 @@ def build_service(
     )
     base = Context(
         # handlers read immutable headers/objects from memory (web/_fast_objects.py); the ETL does not
-        backend=VersionCache(known_range),
+        backend=(
+            VersionCache(known_range, max_bytes=config.cache.versions_max_size)
+            if config.cache.versions_max_size > 0
+            else known_range
+        ),
         clock=reactor,
         config=config,
         started_at=reactor.seconds(),
@@ -272,10 +289,14 @@ def build_service(
     site = ApiSite(root, dos_guard, config.server.max_request_size, reactor=reactor)
     # The lean HTTP front answers JSON-RPC POSTs and hands the rest to the site (issue 14);
     # server.processes > 1 listens in several processes on one port (web/processes.py).
-    hot = HotAnswers(dispatcher, reactor)
-    # a new range drops the kept answers at once, before the next request reads it
-    known_range.add_listener(hot.on_range)
-    fast = FastHttpFactory(site, dispatcher, dos_guard, admin, inflight, reactor, hot=hot)
+    hot: HotAnswers | None = None
+    if config.cache.hot_answers_max_size > 0:
+        hot = HotAnswers(dispatcher, reactor, max_bytes=config.cache.hot_answers_max_size)
+        # a new range drops the kept answers at once, before the next request reads it
+        known_range.add_listener(hot.on_range)
+    fast = FastHttpFactory(
+        site, dispatcher, dos_guard, admin, inflight, reactor, limits=http_limits(config), hot=hot
+    )
     ws_factory.hot = fast.hot  # repeated WebSocket messages are answered from memory too
     if endpoint is None:
         endpoint = api_endpoint(config, reactor)

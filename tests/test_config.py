@@ -107,6 +107,47 @@ class ConfigTests(SynchronousTestCase):
         self.assertTrue(config.etl.verify_state)
         self.assertEqual(config.writer_takeover_seconds, 10.0)
 
+    def test_front_limits_and_answer_cache_sizes(self) -> None:
+        """server.* front limits and cache.* answer-cache sizes read with their defaults and bounds."""
+        config = config_from_dict({})
+        server = config.server
+        self.assertEqual(
+            (
+                server.max_header_size,
+                server.max_headers,
+                server.request_timeout,
+                server.idle_timeout,
+                server.max_pipelined_requests,
+            ),
+            (16384, 100, 20.0, 120.0, 64),
+        )
+        self.assertEqual(
+            (config.cache.hot_answers_max_size, config.cache.versions_max_size),
+            (64 << 20, 32 << 20),
+        )
+        raw = {
+            "server": {
+                "max_header_size": 4096,
+                "request_timeout": 2.5,
+                "max_pipelined_requests": 8,
+            },
+            "cache": {"hot_answers_max_size": 0, "versions_max_size": 1000},
+        }
+        config = config_from_dict(raw)
+        self.assertEqual(config.server.max_header_size, 4096)
+        self.assertEqual(config.server.request_timeout, 2.5)
+        self.assertEqual(config.server.max_pipelined_requests, 8)
+        self.assertEqual(config.cache.hot_answers_max_size, 0)
+        self.assertEqual(config.cache.versions_max_size, 1000)
+        self.assertIn(
+            "server.max_header_size: expected a value of at least 1024",
+            self.error({"server": {"max_header_size": 10}}),
+        )
+        self.assertIn("server.idle_timeout", self.error({"server": {"idle_timeout": 0}}))
+        self.assertIn(
+            "cache.hot_answers_max_size", self.error({"cache": {"hot_answers_max_size": -1}})
+        )
+
     def test_clio_style_file_loads_with_warnings(self) -> None:
         """A Clio config file with comments loads; Clio-only keys are warnings, not errors."""
         config = parse_config_text(CLIO_STYLE)

@@ -212,6 +212,33 @@ class BuildServiceTests(SynchronousTestCase):
         service.backend.on_committed(7)  # type: ignore[attr-defined]
         self.assertGreater(hot.generation, before)
 
+    def test_front_limits_and_cache_sizes_from_config(self) -> None:
+        """server.* limits reach the HTTP front; cache.* sizes size (or turn off) the answer caches."""
+        service, _reactor, _backend = self.build(
+            {
+                "server": {
+                    "ip": "127.0.0.1",
+                    "port": 0,
+                    "max_header_size": 2048,
+                    "idle_timeout": 5,
+                },
+                "cache": {"hot_answers_max_size": 12345, "versions_max_size": 0},
+            }
+        )
+        fast = service.listen_factory
+        self.assertEqual(fast.limits.max_header_bytes, 2048)  # type: ignore[union-attr]
+        self.assertEqual(fast.limits.idle_timeout, 5.0)  # type: ignore[union-attr]
+        self.assertEqual(fast.hot.max_bytes, 12345)  # type: ignore[union-attr]
+        dispatcher = fast.dispatcher  # type: ignore[union-attr]
+        self.assertIs(dispatcher.backend, service.backend)  # no VersionCache in between
+        service, _reactor, _backend = self.build(
+            {"server": {"ip": "127.0.0.1", "port": 0}, "cache": {"hot_answers_max_size": 0}}
+        )
+        self.assertIsNone(service.listen_factory.hot)  # type: ignore[union-attr]
+        self.assertIsNone(service.ws_factory.hot)  # type: ignore[union-attr]
+        backend = service.listen_factory.dispatcher.backend  # type: ignore[union-attr]
+        self.assertEqual(backend.max_bytes, 32 << 20)
+
     def test_sd_notify_without_socket(self) -> None:
         """sd_notify does nothing (False) when NOTIFY_SOCKET is unset."""
         self.assertFalse(sd_notify(b"READY=1", {}))
