@@ -74,10 +74,9 @@ def fill_store(path: str) -> dict[str, Any]:
     from twisted.internet import task
     from twisted.internet.defer import ensureDeferred
 
-    from clio_twisted.backend.interface import LedgerObject, LedgerWrite
     from clio_twisted.backend.sqlite import SqliteBackend
-    from clio_twisted.etl.extract import ledger_rows, state_rows, transaction_facts
     from clio_twisted.protocol.addresses import encode_account_id
+    from clio_twisted.testing.corpus_writes import corpus_writes
     from clio_twisted.testing.replay import load_ledgers
 
     targets: dict[str, Any] = {}
@@ -88,39 +87,12 @@ def fill_store(path: str) -> dict[str, Any]:
         accounts: Counter[bytes] = Counter()
         tx_of: dict[bytes, bytes] = {}
         last = 0
-        for position, ledger in enumerate(load_ledgers()):
-            header = ledger.header
-            objects = [
-                LedgerObject(key, blob or b"", header.sequence)
-                for key, blob in sorted(ledger.changes.items())
-            ]
-            facts = [
-                transaction_facts(tx, meta, header.sequence, header.close_time)
-                for _hash, tx, meta in ledger.transactions
-            ]
-            rows = ledger_rows(facts)
-            nfts, holders = list(rows.nfts), list(rows.mpt_holders)
-            if position == 0:
-                state_nfts, state_holders = state_rows(objects, header.sequence)
-                nfts, holders = state_nfts + nfts, state_holders + holders
-            for row in rows.account_transactions:
+        for write in corpus_writes(load_ledgers()):
+            for row in write.account_transactions:
                 accounts[row.account] += 1
                 tx_of[row.account] = row.hash
-            await backend.write_ledger(
-                LedgerWrite(
-                    sequence=header.sequence,
-                    header=header.to_bytes(),
-                    ledger_hash=header.hash,
-                    objects=objects,
-                    transactions=rows.transactions,
-                    account_transactions=rows.account_transactions,
-                    nfts=nfts,
-                    nft_transactions=rows.nft_transactions,
-                    mpt_holders=holders,
-                    is_first=position == 0,
-                )
-            )
-            last = header.sequence
+            await backend.write_ledger(write)
+            last = write.sequence
         account, _ = accounts.most_common(1)[0]
         targets.update(
             account=encode_account_id(account), tx=tx_of[account].hex().upper(), ledger=last

@@ -18,8 +18,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred
 
-from clio_twisted.backend.interface import LedgerObject, LedgerWrite
-from clio_twisted.etl.extract import ledger_rows, state_rows, transaction_facts
+from clio_twisted.testing.corpus_writes import corpus_writes
 from clio_twisted.testing.replay import load_ledgers
 from tests.fakes.backend import InMemoryBackend, MemoryStore
 
@@ -39,37 +38,8 @@ def _store() -> MemoryStore:
 
 
 async def _fill(backend: InMemoryBackend) -> None:
-    for position, ledger in enumerate(load_ledgers()):
-        first = position == 0
-        header = ledger.header
-        objects = [
-            LedgerObject(key, blob or b"", header.sequence)
-            for key, blob in sorted(ledger.changes.items())
-        ]
-        facts = [
-            transaction_facts(tx, meta, header.sequence, header.close_time)
-            for _hash, tx, meta in ledger.transactions
-        ]
-        rows = ledger_rows(facts)
-        nfts, holders = list(rows.nfts), list(rows.mpt_holders)
-        if first:
-            state_nfts, state_holders = state_rows(objects, header.sequence)
-            nfts = state_nfts + nfts
-            holders = state_holders + holders
-        await backend.write_ledger(
-            LedgerWrite(
-                sequence=header.sequence,
-                header=header.to_bytes(),
-                ledger_hash=header.hash,
-                objects=objects,
-                transactions=rows.transactions,
-                account_transactions=rows.account_transactions,
-                nfts=nfts,
-                nft_transactions=rows.nft_transactions,
-                mpt_holders=holders,
-                is_first=first,
-            )
-        )
+    for write in corpus_writes(load_ledgers()):
+        await backend.write_ledger(write)
 
 
 def corpus_backend() -> InMemoryBackend:
