@@ -10,7 +10,13 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.backend.cache import book_base, is_book_directory
-from clio_twisted.backend.interface import FIRST_KEY, LAST_KEY, LedgerWrite, WriteConflict
+from clio_twisted.backend.interface import (
+    FIRST_KEY,
+    LAST_KEY,
+    LedgerRange,
+    LedgerWrite,
+    WriteConflict,
+)
 from clio_twisted.etl.follower import Etl, EtlSettings
 from clio_twisted.etl.pool import SourcePool
 from clio_twisted.etl.status import Phase
@@ -56,6 +62,31 @@ def make(
     return Etl(pool, backend, clock, settings), clock, sources
 
 
+def tick(clock: Clock, seconds: int) -> None:
+    """Advance the fake clock one second at a time, so each second's timers run before the next."""
+    for _ in range(seconds):
+        clock.advance(1)
+
+
+def stored_range(case: SynchronousTestCase, backend: InMemoryBackend) -> LedgerRange:
+    """The backend's stored range (the in-memory store answers at once)."""
+    rng = case.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
+    assert rng is not None
+    return rng
+
+
+def twelve_ledgers() -> tuple[Etl, Clock, ChainSource, InMemoryBackend]:
+    """An ETL loading ledgers 3-12 from one source that has validated 12, into an empty store."""
+    backend = InMemoryBackend()
+    etl, clock, (source,) = make(
+        chain_upto(corpus(), 12),
+        12,
+        EtlSettings(start_sequence=3, finish_sequence=12, num_markers=2),
+        backend,
+    )
+    return etl, clock, source, backend
+
+
 def live_keys(chain: Chain, sequence: int) -> list[bytes]:
     keys: list[bytes] = []
     marker = None
@@ -90,7 +121,7 @@ class IngestTests(SynchronousTestCase):
         """After load and follow, each stored version equals rippled's at every sequence."""
         self.ingest()
         self.assertIs(self.etl.status.phase, Phase.FINISHED, self.etl.status.error)
-        rng = self.successResultOf(Deferred.fromCoroutine(self.backend.fetch_ledger_range()))
+        rng = stored_range(self, self.backend)
         self.assertEqual((rng.min_sequence, rng.max_sequence), (3, self.last))
         keys = set()
         for seq in range(3, self.last + 1):
@@ -169,11 +200,7 @@ class IngestTests(SynchronousTestCase):
 class FailureTests(SynchronousTestCase):
     def test_mismatching_state_is_never_committed(self) -> None:
         """A source that serves a wrong object twice stops the writer before it commits."""
-        chain = chain_upto(corpus(), 12)
-        backend = InMemoryBackend()
-        etl, clock, (source,) = make(
-            chain, 12, EtlSettings(start_sequence=3, finish_sequence=12, num_markers=2), backend
-        )
+        etl, clock, source, backend = twelve_ledgers()
         original = source.request
         count = {"ledger": 0}
 
@@ -185,11 +212,9 @@ class FailureTests(SynchronousTestCase):
 
         source.request = request  # type: ignore[method-assign]
         d = run(etl)
-        for _ in range(20):
-            clock.advance(1)
+        tick(clock, 20)
         self.successResultOf(d)
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 7)
+        self.assertEqual(stored_range(self, backend).max_sequence, 7)
         self.assertIs(etl.status.phase, Phase.FAILED)
         assert etl.status.error is not None
         self.assertIn("ledger 8", etl.status.error)
@@ -201,11 +226,7 @@ class FailureTests(SynchronousTestCase):
 
     def test_undecodable_ledger_stops_as_amendment_blocked(self) -> None:
         """A transaction the codec cannot decode stops the writer, says so, and commits nothing of it."""
-        chain = chain_upto(corpus(), 12)
-        backend = InMemoryBackend()
-        etl, clock, (source,) = make(
-            chain, 12, EtlSettings(start_sequence=3, finish_sequence=12, num_markers=2), backend
-        )
+        etl, clock, source, backend = twelve_ledgers()
         original = source.request
 
         async def request(cmd, timeout=30.0):  # type: ignore[no-untyped-def]
@@ -217,22 +238,16 @@ class FailureTests(SynchronousTestCase):
 
         source.request = request  # type: ignore[method-assign]
         d = run(etl)
-        for _ in range(10):
-            clock.advance(1)
+        tick(clock, 10)
         self.successResultOf(d)
         self.assertIs(etl.status.phase, Phase.FAILED)
         self.assertTrue(etl.status.amendment_blocked)
         self.assertTrue(etl.status.server_info(0)["amendment_blocked"])
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 8)
+        self.assertEqual(stored_range(self, backend).max_sequence, 8)
 
     def test_one_bad_answer_is_refetched(self) -> None:
         """A single wrong object is caught, refetched, and the right ledger committed."""
-        chain = chain_upto(corpus(), 12)
-        backend = InMemoryBackend()
-        etl, clock, (source,) = make(
-            chain, 12, EtlSettings(start_sequence=3, finish_sequence=12, num_markers=2), backend
-        )
+        etl, clock, source, backend = twelve_ledgers()
         original = source.request
         armed = [True]
 
@@ -244,12 +259,10 @@ class FailureTests(SynchronousTestCase):
 
         source.request = request  # type: ignore[method-assign]
         d = run(etl)
-        for _ in range(20):
-            clock.advance(1)
+        tick(clock, 20)
         self.successResultOf(d)
         self.assertIs(etl.status.phase, Phase.FINISHED)
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 12)
+        self.assertEqual(stored_range(self, backend).max_sequence, 12)
 
     def test_source_dropping_mid_ledger_is_replaced(self) -> None:
         """When one source drops in the middle of a ledger, the other serves the rest."""
@@ -266,14 +279,12 @@ class FailureTests(SynchronousTestCase):
             sources=[a, b],
         )
         d = run(etl)
-        for _ in range(50):
-            clock.advance(1)
+        tick(clock, 50)
         self.successResultOf(d)
         self.assertFalse(a.up)
         self.assertGreater(len(b.requests), 0)
         self.assertIs(etl.status.phase, Phase.FINISHED, etl.status.error)
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 40)
+        self.assertEqual(stored_range(self, backend).max_sequence, 40)
 
     def test_waits_for_sources_and_catches_up(self) -> None:
         """With no source holding the next ledger, nothing is written; once it appears, ingestion resumes."""
@@ -284,20 +295,16 @@ class FailureTests(SynchronousTestCase):
         )
         d = run(etl)
         clock.advance(5)
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 10)
+        self.assertEqual(stored_range(self, backend).max_sequence, 10)
         source.up = False
         source.validated = 30
         etl.pool.on_validated(source, 30)
         clock.advance(5)
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 10)
+        self.assertEqual(stored_range(self, backend).max_sequence, 10)
         source.up = True
-        for _ in range(10):
-            clock.advance(1)
+        tick(clock, 10)
         self.successResultOf(d)
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
-        self.assertEqual(rng.max_sequence, 30)
+        self.assertEqual(stored_range(self, backend).max_sequence, 30)
 
 
 class PrefetchTests(SynchronousTestCase):
@@ -321,8 +328,7 @@ class PrefetchTests(SynchronousTestCase):
 
         etl.add_listener(on_commit)
         d = run(etl)
-        for _ in range(30):
-            clock.advance(1)
+        tick(clock, 30)
         self.successResultOf(d)
         self.assertEqual(committed, list(range(3, 31)))
         self.assertEqual(asked_at_commit[10], 13)
@@ -414,8 +420,7 @@ class WriterElectionTests(SynchronousTestCase):
         self.assertFalse(etl.status.is_writer)
         self.assertIs(etl.status.phase, Phase.READING)
         self.assertEqual(backend.store.range.max_sequence, 10)  # type: ignore[union-attr]
-        for _ in range(10):
-            clock.advance(1)
+        tick(clock, 10)
         self.successResultOf(d)
         self.assertEqual([seq for seq, _w in phases], list(range(3, 21)))
         self.assertEqual(backend.store.range.max_sequence, 20)  # type: ignore[union-attr]
@@ -467,6 +472,6 @@ class WriterElectionTests(SynchronousTestCase):
         backend = InMemoryBackend()
         etl, clock, _ = make(chain, 25, EtlSettings(finish_sequence=25, num_markers=3), backend)
         self.successResultOf(run(etl))
-        rng = self.successResultOf(Deferred.fromCoroutine(backend.fetch_ledger_range()))
+        rng = stored_range(self, backend)
         self.assertEqual((rng.min_sequence, rng.max_sequence), (25, 25))
         self.assertEqual(etl.status.load.objects, len(live_keys(chain, 25)))  # type: ignore[union-attr]
