@@ -29,6 +29,7 @@ from twisted.logger import Logger
 
 from clio_twisted.etl.extract import _is_account_field, account_id
 from clio_twisted.feeds.messages import Book, DecodedTransaction
+from clio_twisted.rpc.envelope import JSON_OPTIONS
 
 JsonDict = dict[str, Any]
 
@@ -58,7 +59,7 @@ class Payload:
         key = api_version if self._versioned else 0
         data = self._bytes.get(key)
         if data is None:
-            data = self._bytes[key] = orjson.dumps(self._build(api_version))
+            data = self._bytes[key] = orjson.dumps(self._build(api_version), option=JSON_OPTIONS)
         return data
 
     @property

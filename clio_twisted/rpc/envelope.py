@@ -239,9 +239,14 @@ def ws_error(error: RPCError, message: bytes) -> JsonDict:
     return out
 
 
+# rippled's JSON objects are ordered maps, so every object it writes has its keys
+# in byte order; sorting here makes our bytes rippled's, at ~0.1 us an answer.
+JSON_OPTIONS = orjson.OPT_SORT_KEYS
+
+
 def dumps(body: JsonDict) -> bytes:
-    """Serialise an answer; a result that is not JSON-serialisable becomes ``internal``."""
+    """Serialise an answer as rippled orders it; a result that is not JSON-serialisable becomes ``internal``."""
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, option=JSON_OPTIONS)
     except TypeError:
-        return orjson.dumps(RPCError(RippledError.internal).to_json())
+        return orjson.dumps(RPCError(RippledError.internal).to_json(), option=JSON_OPTIONS)

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.logger import Logger
@@ -154,7 +152,7 @@ class RootResource(Resource):
             age = await self._dispatcher.last_close_age(stored)
             if age is not None:
                 body["validated_ledger_age"] = int(age)
-        _finish(request, orjson.dumps(body))
+        _finish(request, dumps(body))
 
     def _failed(self, failure: Failure, request: Request) -> None:
         if failure.check(CancelledError):

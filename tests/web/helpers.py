@@ -6,6 +6,7 @@ import os
 import struct
 from typing import Any
 
+import orjson
 from attrs import define
 
 from twisted.internet.address import IPv4Address
@@ -199,3 +200,8 @@ def ws_connect(server: Server, ip: str = "127.0.0.1", extra_headers: bytes = b""
     protocol = getattr(transport, "protocol", None)
     transport.clear()
     return WsClient(transport, protocol, response)
+
+
+def rippled_json(value: Any) -> bytes:
+    """JSON bytes as rippled writes them (every object's keys in byte order), to compare answers byte for byte."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)

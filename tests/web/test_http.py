@@ -12,7 +12,15 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from clio_twisted.rpc.context import Context, Handler, JsonDict, NoInput, parse_nothing
 from tests.rpc.helpers import NOW, store_ledgers
-from tests.web.helpers import connect, make_server, parse_response, post, post_bytes, request
+from tests.web.helpers import (
+    connect,
+    make_server,
+    parse_response,
+    post,
+    post_bytes,
+    request,
+    rippled_json,
+)
 
 DATA = Path(__file__).parent / "data" / "envelope-answers.jsonl"
 RECORDED = {row["method"]: row for row in map(json.loads, DATA.read_text().splitlines())}
@@ -25,8 +33,8 @@ OUTDATED_WARNING = {"id": 2002, "message": "This server may be out of date"}
 
 
 def ordered(value: Any) -> bytes:
-    """JSON bytes that keep key order, to compare answers field order and all."""
-    return orjson.dumps(value)
+    """JSON bytes in rippled's key order, to compare answers field order and all."""
+    return rippled_json(value)
 
 
 class TransportErrorTests(SynchronousTestCase):

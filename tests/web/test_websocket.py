@@ -11,7 +11,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.rpc.helpers import NOW, store_ledgers
-from tests.web.helpers import make_server, ws_connect
+from tests.web.helpers import make_server, rippled_json, ws_connect
 
 CLIO_WARNING = {
     "id": 2001,
@@ -43,11 +43,11 @@ class WebSocketTests(SynchronousTestCase):
         self.assertTrue(self.client.handshake_response.startswith(b"HTTP/1.1 101 "))
 
     def test_success_is_flat_with_id_and_api_version(self) -> None:
-        """A success: result, id, api_version, status, type, warnings, in Clio's order."""
+        """A success: result, id, api_version, status, type, warnings, keys in rippled's order."""
         reply = self.ask(b'{"command": "ledger_range", "id": "a1", "api_version": 2}')
         self.assertEqual(
             reply,
-            orjson.dumps(
+            rippled_json(
                 {
                     "result": {"ledger_index_min": 3, "ledger_index_max": 10},
                     "id": "a1",
@@ -70,7 +70,7 @@ class WebSocketTests(SynchronousTestCase):
         reply = self.ask(b'{"command": "nope", "id": 5}')
         self.assertEqual(
             reply,
-            orjson.dumps(
+            rippled_json(
                 {
                     "error": "unknownCmd",
                     "error_code": 32,
@@ -114,13 +114,13 @@ class WebSocketTests(SynchronousTestCase):
     def test_not_json_is_bad_syntax_and_stays_open(self) -> None:
         """Text that is not a JSON object gets a bare badSyntax; the connection keeps serving."""
         for message in (b"{", b"[1]", b'"x"', b"\xff\xfe"):
-            self.assertEqual(self.ask(message), orjson.dumps(BAD_SYNTAX))
+            self.assertEqual(self.ask(message), rippled_json(BAD_SYNTAX))
         self.assertEqual(orjson.loads(self.ask(b'{"command": "ping"}'))["status"], "success")
 
     def test_binary_frame_is_bad_syntax(self) -> None:
         """A binary frame gets badSyntax, and the connection stays open."""
         frames = self.client.send(b'{"command": "ping"}', opcode=2)
-        self.assertEqual(frames, [(1, orjson.dumps(BAD_SYNTAX))])
+        self.assertEqual(frames, [(1, rippled_json(BAD_SYNTAX))])
         self.assertEqual(orjson.loads(self.ask(b'{"command": "ping"}'))["status"], "success")
 
     def test_oversized_message_closes_with_1009(self) -> None:
@@ -138,7 +138,7 @@ class WebSocketTests(SynchronousTestCase):
         reply = client.send_text(b'{"command": "ledger_range", "id": 3, "api_version": 1}')[0]
         self.assertEqual(
             reply,
-            orjson.dumps(
+            rippled_json(
                 {
                     "error": "notReady",
                     "error_code": 13,
