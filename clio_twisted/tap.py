@@ -103,16 +103,17 @@ def default_backend_factory(config: ClioConfig, reactor: Any) -> IBackend:
 
 
 class _EtlInfo:
-    """server_info's admin ``etl`` section, from the ETL's status."""
+    """server_info's admin ``etl`` section, and (as Clio, for every client) ``amendment_blocked``."""
 
     def __init__(self, etl: Any) -> None:
         self._etl = etl
 
     async def server_info(self, ctx: Context) -> JsonDict:
-        if not ctx.is_admin:
-            return {}
-        section: JsonDict = self._etl.status.server_info(ctx.clock.seconds())
-        return {"etl": section}
+        status = self._etl.status
+        out: JsonDict = {"amendment_blocked": True} if status.amendment_blocked else {}
+        if ctx.is_admin:
+            out["etl"] = status.server_info(ctx.clock.seconds())
+        return out
 
 
 def default_parts(config: ClioConfig, backend: IBackend, reactor: Any) -> list[IService]:

@@ -256,3 +256,27 @@ def connect_site(service: ClioService, ip: str = "127.0.0.1") -> tuple[Any, Any]
         site = service.site
 
     return connect(_Server, ip)  # type: ignore[arg-type]
+
+
+class EtlInfoTests(SynchronousTestCase):
+    def info(self, is_admin: bool, blocked: bool) -> JsonDict:
+        from twisted.internet.task import Clock
+
+        from clio_twisted.etl.status import EtlStatus
+        from clio_twisted.tap import _EtlInfo
+
+        etl = type("Etl", (), {"status": EtlStatus(is_writer=True, amendment_blocked=blocked)})()
+        ctx = Context(backend=InMemoryBackend(), clock=Clock(), is_admin=is_admin)
+        result: JsonDict = self.successResultOf(
+            Deferred.fromCoroutine(_EtlInfo(etl).server_info(ctx))
+        )
+        return result
+
+    def test_amendment_blocked_for_everyone_etl_for_admin(self) -> None:
+        """As Clio: amendment_blocked at info level for any client; the etl section for admin only."""
+        self.assertEqual(self.info(is_admin=False, blocked=True), {"amendment_blocked": True})
+        self.assertEqual(self.info(is_admin=False, blocked=False), {})
+        admin = self.info(is_admin=True, blocked=True)
+        self.assertIs(admin["amendment_blocked"], True)
+        self.assertEqual(admin["etl"]["is_writer"], 1)
+        self.assertNotIn("amendment_blocked", admin["etl"])

@@ -8,7 +8,7 @@ the sources' health.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -22,6 +22,38 @@ class Phase(str, Enum):
     READING = "reading"  # another server writes; we follow the store
     FINISHED = "finished"  # finish_sequence reached
     FAILED = "failed"  # stopped writing: see ``error``
+
+
+# server_info's etl section keeps what Clio has no field for under this key (in the
+# section and in each source), so no field Clio adds later can clash with ours.
+EXTRAS = "clio_twisted"
+CLIO_SOURCE_KEYS = frozenset(
+    {"validated_range", "is_connected", "ip", "ws_port", "grpc_port", "last_msg_age_seconds"}
+)
+
+
+def clio_source(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``etl_sources[]`` entry as Clio writes it: every value a string.
+
+    ``is_connected`` is ``"1"``/``"0"``; ``grpc_port`` is empty (we follow
+    over WebSocket only); ``last_msg_age_seconds`` is whole seconds, absent
+    until a message came. Other keys of ``raw`` go under :data:`EXTRAS`.
+    """
+    connected = raw.get("is_connected")
+    out: dict[str, Any] = {
+        "validated_range": str(raw.get("validated_range") or ""),
+        "is_connected": "1" if connected is True or connected in (1, "1") else "0",
+        "ip": str(raw.get("ip", "")),
+        "ws_port": str(raw.get("ws_port", "")),
+        "grpc_port": str(raw.get("grpc_port") or ""),
+    }
+    age = raw.get("last_msg_age_seconds")
+    if age is not None:
+        out["last_msg_age_seconds"] = str(int(max(0.0, float(age))))
+    extras = {k: v for k, v in raw.items() if k not in CLIO_SOURCE_KEYS}
+    if extras:
+        out[EXTRAS] = extras
+    return out
 
 
 @define
@@ -78,24 +110,29 @@ class EtlStatus:
         return self.last_committed is not None and self.phase is not Phase.LOADING
 
     def server_info(self, now: float) -> dict[str, Any]:
-        """The admin ``etl`` section of server_info (Clio's keys, plus ours)."""
+        """The admin ``etl`` section of server_info: Clio's keys with Clio's types, then ours.
+
+        Clio writes ``is_writer``/``read_only`` as 0/1 numbers and
+        ``last_publish_age_seconds`` (whole seconds, only once something was
+        published) as a string; each source as :func:`clio_source`. What Clio
+        does not have (phase, initial load, state map size, error) is under
+        :data:`EXTRAS`, a key Clio will not use.
+        """
         info: dict[str, Any] = {
-            "etl_sources": self.sources(),
-            "is_writer": self.is_writer,
-            "read_only": self.read_only,
-            "phase": self.phase.value,
-            "last_publish_age_seconds": None
-            if self.last_commit_time is None
-            else round(now - self.last_commit_time, 1),
+            "etl_sources": [clio_source(s) for s in self.sources()],
+            "is_writer": int(self.is_writer),
+            "read_only": int(self.read_only),
         }
+        if self.last_commit_time is not None:
+            info["last_publish_age_seconds"] = str(int(max(0.0, now - self.last_commit_time)))
+        extras: dict[str, Any] = {"phase": self.phase.value}
         if self.load is not None and self.phase is Phase.LOADING:
-            info["initial_load"] = self.load.to_json()
+            extras["initial_load"] = self.load.to_json()
         if self.verify_state:
-            info["state_map_bytes"] = self.state_map_bytes
+            extras["state_map_bytes"] = self.state_map_bytes
         if self.error is not None:
-            info["error"] = self.error
-        if self.amendment_blocked:
-            info["amendment_blocked"] = True
+            extras["error"] = self.error
+        info[EXTRAS] = extras
         return info
 
     def health(self) -> tuple[bool, dict[str, Any]]:

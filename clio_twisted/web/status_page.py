@@ -33,6 +33,7 @@ from twisted.web.server import NOT_DONE_YET, Request
 
 import clio_twisted
 from clio_twisted.backend.interface import IBackend
+from clio_twisted.etl.status import EXTRAS
 from clio_twisted.metrics import Metrics
 
 Snapshot = dict[str, Any]
@@ -112,13 +113,43 @@ def status_provider(
                 "errors_total": metrics.errors_total,
                 "errors_by_type": dict(metrics.errors_by_type),
             },
-            "etl": dict(etl_status()) if etl_status is not None else None,
+            "etl": etl_view(etl_status()) if etl_status is not None else None,
         }
         if backend_error is not None:
             snap["backend_error"] = backend_error
         return snap
 
     return snapshot
+
+
+_FLAGS = ("is_connected", "is_writer", "read_only")
+
+
+def etl_view(section: Mapping[str, Any]) -> dict[str, Any]:
+    """server_info's ``etl`` section as the page shows it.
+
+    Our own fields (under ``clio_twisted``, see etl/status.py) are lifted
+    beside Clio's, in the section and in each source, and Clio's 0/1 flags
+    (``"1"``/``"0"`` strings or numbers) become booleans, so the page can
+    colour a source by ``is_connected``.
+    """
+
+    def flat(raw: Mapping[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in raw.items() if k != EXTRAS}
+        extras = raw.get(EXTRAS)
+        if isinstance(extras, Mapping):
+            out.update(extras)
+        for key in _FLAGS:
+            if key in out and out[key] in ("0", "1", 0, 1):
+                out[key] = out[key] in ("1", 1)
+        return out
+
+    view = flat(section)
+    for key in ("sources", "etl_sources"):
+        rows = view.get(key)
+        if isinstance(rows, list):
+            view[key] = [flat(row) if isinstance(row, Mapping) else row for row in rows]
+    return view
 
 
 def _json_for_script(value: Any) -> str:

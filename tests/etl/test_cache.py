@@ -121,7 +121,8 @@ class StatusTests(SynchronousTestCase):
         self.assertEqual(body["initial_load"]["objects_per_second"], 50.0)
         self.assertEqual(body["initial_load"]["eta_seconds"], 30.0)
         info = status.server_info(12.0)
-        self.assertEqual(info["initial_load"]["percent"], 25.0)
+        self.assertEqual(info["clio_twisted"]["initial_load"]["percent"], 25.0)
+        self.assertEqual(info["clio_twisted"]["phase"], "loading")
 
     def test_committed_writer_is_healthy(self) -> None:
         """After a commit the server is ready and healthy; server_info shows the publish age."""
@@ -131,5 +132,56 @@ class StatusTests(SynchronousTestCase):
         healthy, body = status.health()
         self.assertTrue(healthy)
         self.assertEqual(body["ledger_index"], 5)
-        self.assertEqual(status.server_info(4.0)["last_publish_age_seconds"], 3.0)
-        self.assertTrue(status.server_info(4.0)["is_writer"])
+        self.assertEqual(status.server_info(4.9)["last_publish_age_seconds"], "3")
+        self.assertEqual(status.server_info(4.0)["is_writer"], 1)
+
+    def test_server_info_has_clio_types_and_keys(self) -> None:
+        """Clio's etl keys carry Clio's types (0/1 numbers, strings); ours are under clio_twisted only."""
+        raw_sources = [
+            {
+                "ip": "127.0.0.1",
+                "ws_port": "6006",
+                "validated_range": "3-270",
+                "is_connected": True,
+                "latest_validated": 270,
+                "network_id": None,
+                "refused": None,
+                "last_msg_age_seconds": 13.7,
+            },
+            {"ip": "10.0.0.2", "ws_port": "6007", "validated_range": "", "is_connected": False},
+        ]
+        status = EtlStatus(
+            phase=Phase.READING,
+            read_only=True,
+            error="stopped",
+            sources=lambda: raw_sources,
+        )
+        info = status.server_info(100.0)
+        self.assertEqual(
+            info["etl_sources"][0],
+            {
+                "validated_range": "3-270",
+                "is_connected": "1",
+                "ip": "127.0.0.1",
+                "ws_port": "6006",
+                "grpc_port": "",
+                "last_msg_age_seconds": "13",
+                "clio_twisted": {"latest_validated": 270, "network_id": None, "refused": None},
+            },
+        )
+        self.assertEqual(
+            info["etl_sources"][1],
+            {
+                "validated_range": "",
+                "is_connected": "0",
+                "ip": "10.0.0.2",
+                "ws_port": "6007",
+                "grpc_port": "",
+            },
+        )
+        self.assertEqual((info["is_writer"], info["read_only"]), (0, 1))
+        self.assertNotIn("last_publish_age_seconds", info)  # nothing published yet, as Clio
+        self.assertEqual(
+            info["clio_twisted"], {"phase": "reading", "state_map_bytes": 0, "error": "stopped"}
+        )
+        self.assertEqual(set(info), {"etl_sources", "is_writer", "read_only", "clio_twisted"})

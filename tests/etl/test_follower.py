@@ -242,7 +242,6 @@ class FailureTests(SynchronousTestCase):
         self.successResultOf(d)
         self.assertIs(etl.status.phase, Phase.FAILED)
         self.assertTrue(etl.status.amendment_blocked)
-        self.assertTrue(etl.status.server_info(0)["amendment_blocked"])
         self.assertEqual(stored_range(self, backend).max_sequence, 8)
 
     def test_one_bad_answer_is_refetched(self) -> None:

@@ -13,8 +13,14 @@ from twisted.web.resource import Resource
 from twisted.web.test.requesthelper import DummyRequest
 
 from clio_twisted.backend.interface import LedgerRange
+from clio_twisted.etl.status import EtlStatus, Phase
 from clio_twisted.metrics import Metrics
-from clio_twisted.web.status_page import StatusPageResource, status_provider, wants_status_page
+from clio_twisted.web.status_page import (
+    StatusPageResource,
+    etl_view,
+    status_provider,
+    wants_status_page,
+)
 
 
 class _Root(Resource):
@@ -191,3 +197,26 @@ class StatusPageTests(SynchronousTestCase):
         self.http.flush()
         body = self.successResultOf(self.successResultOf(d).content())
         self.assertEqual(json.loads(body)["late"], True)
+
+
+class EtlViewTests(SynchronousTestCase):
+    def test_server_info_section_flattened_for_the_page(self) -> None:
+        """The page shows our extras beside Clio's keys and Clio's "1"/"0" flags as yes/no booleans."""
+        status = EtlStatus(
+            phase=Phase.WRITING,
+            is_writer=True,
+            sources=lambda: [
+                {"ip": "127.0.0.1", "ws_port": "6006", "is_connected": True, "refused": None},
+                {"ip": "10.0.0.2", "ws_port": "6007", "is_connected": False, "refused": "net"},
+            ],
+        )
+        view = etl_view(status.server_info(0.0))
+        self.assertEqual(view["phase"], "writing")
+        self.assertIs(view["is_writer"], True)
+        self.assertIs(view["read_only"], False)
+        self.assertNotIn("clio_twisted", view)
+        first, second = view["etl_sources"]
+        self.assertIs(first["is_connected"], True)
+        self.assertIs(second["is_connected"], False)
+        self.assertEqual(second["refused"], "net")
+        self.assertNotIn("clio_twisted", second)
