@@ -13,9 +13,11 @@ For each backend (SQLite always; Cassandra when ``--cassandra host:port`` or
 and prints rows/s through the backend next to the same statements issued
 directly (sqlite3 ``executemany`` in one transaction per chunk; cassandra-driver
 ``execute_concurrent_with_args``), with the ratio backend/raw; then reads of
-random objects both ways. Storage: SQLite's file bytes per object version
-against the mean binary size of the objects (Cassandra's on-disk size needs a
-memtable flush, which needs JMX; it is not measured).
+random objects both ways. Storage: bytes per stored object version against the
+mean binary size of the objects -- SQLite's file pages in use; for Cassandra
+(a node of scripts/cassandra on this machine) the SSTables of the objects and
+keys tables after ``scripts/cassandra flush <keyspace>`` (nodetool over
+loopback JMX), *-Data.db alone and every component.
 
 Usage: python bench/backend.py [--objects N] [--txs N] [--reads N] [--cassandra host:port]
 """
@@ -30,6 +32,7 @@ import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -351,6 +354,68 @@ def cassandra_raw(
     return t_obj, t_tx, t_read
 
 
+def cassandra_storage(host: str, keyspace: str, objects: Sequence[LedgerObject]) -> None:
+    """Flush the keyspace's memtables and print the SSTable bytes per object version.
+
+    Written rows sit in memtables (and the commit log) until a flush; only then does the
+    data directory show what a version costs on disk. The flush is nodetool's, over the
+    loopback JMX port of a node run by scripts/cassandra, whose data directory we read.
+    """
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"  storage: not measured (node {host} is not on this machine: no data directory to read)"
+        )
+        return
+    flush = subprocess.run(
+        [str(ROOT / "scripts/cassandra"), "flush", keyspace],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if flush.returncode != 0:
+        why = " ".join(
+            line.removeprefix("[cassandra] ").strip()
+            for line in (flush.stderr or flush.stdout).splitlines()
+            if line.strip()
+        )
+        print(f"  storage: not measured -- cannot flush memtables to SSTables: {why}")
+        return
+    work = Path(os.environ.get("CASSANDRA_WORK", ROOT / ".cassandra"))
+    ks_dir = work / "data" / "data" / keyspace
+    if not ks_dir.is_dir():
+        print(
+            f"  storage: not measured ({ks_dir} missing: the node is not the one of scripts/cassandra)"
+        )
+        return
+    sizes = {name: _sstable_bytes(ks_dir, name) for name in ("objects", "keys")}
+    n = len(objects)
+    mean_blob = statistics.fmean(len(o.blob) for o in objects)
+    for name, (data, total, count) in sizes.items():
+        print(
+            f"  storage, table {name}: {count} SSTable(s), {data:,} bytes in *-Data.db,"
+            f" {total:,} with every component"
+        )
+    data = sum(v[0] for v in sizes.values())
+    total = sum(v[1] for v in sizes.values())
+    print(
+        f"  storage: {data / n:,.0f} bytes per object version in *-Data.db (objects + keys,"
+        f" LZ4-compressed), {total / n:,.0f} with every component, for a mean blob of"
+        f" {mean_blob:,.0f} bytes: {data / n / mean_blob:.2f}x / {total / n / mean_blob:.2f}x"
+    )
+
+
+def _sstable_bytes(ks_dir: Path, table: str) -> tuple[int, int, int]:
+    """(*-Data.db bytes, bytes of every component, SSTable count) of a table's live SSTables."""
+    # a table's directory is <table>-<id>; only top-level files are live SSTables
+    # (snapshots/ and backups/ are subdirectories); keys-* must not match keys_foo-*
+    dirs = [d for d in ks_dir.iterdir() if d.is_dir() and d.name.rpartition("-")[0] == table]
+    files = [f for d in dirs for f in d.iterdir() if f.is_file()]
+    data = sum(f.stat().st_size for f in files if f.name.endswith("-Data.db"))
+    total = sum(f.stat().st_size for f in files)
+    count = sum(1 for f in files if f.name.endswith("-Data.db"))
+    return data, total, count
+
+
 async def bench_cassandra(
     reactor: Any,
     address: str,
@@ -396,6 +461,8 @@ async def bench_cassandra(
         report("state objects written", len(objects), t_obj, raw[0])
         report("transactions (+account_tx) written", n_tx, t_tx, raw[1])
         report("objects read (100 in flight)", len(keys), t_read, raw[2])
+        # measured last, so neither the flush nor its compactions touch the timings above
+        await threads.deferToThread(cassandra_storage, host, keyspace, objects)
     finally:
         from cassandra.cluster import Cluster
 
