@@ -33,7 +33,7 @@ from typing import Any
 from clio_twisted.backend.interface import TransactionRecord
 from clio_twisted.protocol.ctid import encode_ctid
 from clio_twisted.protocol.ledger_header import ripple_time_iso
-from clio_twisted.protocol.render import render_transaction
+from clio_twisted.rpc.render_cache import rendered_transaction
 
 JsonDict = dict[str, Any]
 
@@ -46,19 +46,18 @@ def render(
     network_id: int | None = None,
     delivered_amount: bool = True,
 ) -> tuple[JsonDict, JsonDict]:
-    """The transaction and metadata JSON with rippled's API fields (see protocol.render)."""
-    tx, meta = render_transaction(
-        record.transaction,
-        record.metadata,
-        api_version=api_version,
-        ledger_index=record.ledger_sequence,
-        close_time=record.date,
-        network_id=network_id,
-        form=form,  # type: ignore[arg-type]
+    """The transaction and metadata JSON with rippled's API fields (see protocol.render).
+
+    Kept in :mod:`clio_twisted.rpc.render_cache` (stored transactions never
+    change): the dicts are shared, so the shapes below copy before adding.
+    """
+    return rendered_transaction(
+        record,
+        api_version,
+        form,  # type: ignore[arg-type]
+        network_id,
+        delivered_amount,
     )
-    if not delivered_amount:
-        meta.pop("delivered_amount", None)
-    return tx, meta
 
 
 def _ctid(record: TransactionRecord, network_id: int | None) -> JsonDict:

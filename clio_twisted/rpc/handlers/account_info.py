@@ -11,16 +11,18 @@ asking it of a validated ledger is ``invalidParams`` (the forwarder relays
 
 from __future__ import annotations
 
+import functools
+
 from attrs import frozen
 
 from clio_twisted.protocol import keylets
-from clio_twisted.protocol.render import render_ledger_entry
-from clio_twisted.rpc.account_flags import account_flags, enabled_amendments
+from clio_twisted.rpc.account_flags import account_flags
 from clio_twisted.rpc.account_params import account_text, ledger_fields, require_account
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, missing_field
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool
+from clio_twisted.rpc.render_cache import amendment_ids, rendered_entry
 
 NAME = "account_info"
 GRAVATAR = "http://www.gravatar.com/avatar/"
@@ -57,24 +59,31 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         raise RPCError(RippledError.actNotFound, extra={"account": inp.account, **fields})
     if inp.queue:
         raise RPCError(RippledError.invalidParams, extra=fields)
-    data = render_ledger_entry(blob, key)
+    data = dict(rendered_entry(blob, key))  # shared: the fields below are added to a copy
     if "EmailHash" in data:  # rippled's injectSLE adds the avatar address
         data["urlgravatar"] = GRAVATAR + data["EmailHash"].lower()
-    enabled = await enabled_amendments(ctx, header.sequence)
+    amendments = await ctx.backend.fetch_ledger_object(keylets.amendments(), header.sequence)
+    enabled = amendment_ids(amendments) if amendments is not None else frozenset()
     out: JsonDict = {
         "account_data": data,
-        "account_flags": account_flags(int(data.get("Flags", 0)), enabled),
+        "account_flags": _flags(int(data.get("Flags", 0)), enabled),
     }
     if inp.signer_lists:
         signers_key = keylets.signer_list(account)
         signers = await ctx.backend.fetch_ledger_object(signers_key, header.sequence)
-        lists = [] if signers is None else [render_ledger_entry(signers, signers_key)]
+        lists = [] if signers is None else [rendered_entry(signers, signers_key)]
         if ctx.api_version == 1:
             data["signer_lists"] = lists
         else:
             out["signer_lists"] = lists
     out.update(fields)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _flags(flags: int, enabled: frozenset[str]) -> JsonDict:
+    """``account_flags`` for one (Flags, enabled amendments) pair, kept: few pairs recur."""
+    return account_flags(flags, enabled)
 
 
 HANDLER = Handler(NAME, parse, process)

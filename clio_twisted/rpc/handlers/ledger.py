@@ -20,6 +20,7 @@ from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool
+from clio_twisted.rpc.render_cache import header_json
 from clio_twisted.rpc.tx_json import ledger_item
 
 NAME = "ledger"
@@ -69,11 +70,11 @@ def _json_text(value: Any) -> str:
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
     header = await select_ledger(ctx, inp.ledger)
-    ledger_hash = header.hash
+    ledger_hash, header_fields = header_json(header, ctx.api_version)
     if inp.binary:
         ledger: JsonDict = {"closed": True, "ledger_data": header.to_bytes().hex().upper()}
     else:
-        ledger = header.to_json(ctx.api_version)
+        ledger = dict(header_fields)  # shared: transactions and diff are added below
     if inp.transactions:
         ledger["transactions"] = await _transactions(ctx, inp, header)
     if inp.diff:

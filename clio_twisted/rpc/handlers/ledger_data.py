@@ -21,7 +21,6 @@ from attrs import frozen
 
 from clio_twisted.backend.interface import LedgerObject
 from clio_twisted.protocol.ledger_header import LedgerHeader
-from clio_twisted.protocol.render import render_ledger_entry
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.entry_types import EntryType, blob_type_code, parse_type_filter
 from clio_twisted.rpc.errors import RippledError, RPCError
@@ -33,6 +32,7 @@ from clio_twisted.rpc.markers import (
     parse_state_marker,
     state_marker_json,
 )
+from clio_twisted.rpc.render_cache import header_json, rendered_entry
 
 NAME = "ledger_data"
 JSON_PAGE = 256
@@ -72,7 +72,7 @@ def parse(params: JsonDict, api_version: int) -> Input:
 def _entry(obj: LedgerObject, binary: bool) -> JsonDict:
     if binary:
         return {"data": obj.blob.hex().upper(), "index": obj.key.hex().upper()}
-    return render_ledger_entry(obj.blob, obj.key)
+    return rendered_entry(obj.blob, obj.key)
 
 
 async def _out_of_order(ctx: Context, inp: Input, header: LedgerHeader) -> JsonDict:
@@ -112,7 +112,7 @@ def _is(obj: LedgerObject, entry_type: EntryType) -> bool:
 def _header_json(ctx: Context, inp: Input, header: LedgerHeader) -> JsonDict:
     if inp.binary:
         return {"closed": True, "ledger_data": header.to_bytes().hex().upper()}
-    return header.to_json(ctx.api_version)
+    return header_json(header, ctx.api_version)[1]
 
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
