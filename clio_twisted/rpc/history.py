@@ -28,6 +28,7 @@ from clio_twisted.rpc.context import Context, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, invalid_params
 from clio_twisted.rpc.ledger_spec import LedgerSpec, parse_ledger_spec, select_ledger
 from clio_twisted.rpc.markers import as_bool, is_integral, parse_tx_marker, tx_marker_json
+from clio_twisted.rpc.render_cache import ledger_hash_of
 from clio_twisted.rpc.tx_json import history_item, network_id
 
 DEFAULT_PAGE = 200  # rippled's page length for JSON answers
@@ -142,7 +143,7 @@ async def history_page(
         ledger_hash = hashes.get(record.ledger_sequence)
         if ledger_hash is None and not inp.binary and ctx.api_version > 1:
             blob = await ctx.backend.fetch_ledger_by_sequence(record.ledger_sequence)
-            ledger_hash = LedgerHeader.from_bytes(blob).hash if blob is not None else bytes(32)
+            ledger_hash = ledger_hash_of(blob) if blob is not None else bytes(32)
             hashes[record.ledger_sequence] = ledger_hash
         items.append(
             history_item(

@@ -154,5 +154,18 @@ def header_json(header: LedgerHeader, api_version: int) -> tuple[bytes, JsonDict
 
 def clear_all() -> None:
     """Forget everything (tests)."""
-    for cache in (TRANSACTIONS, ENTRIES, AMENDMENTS, HEADERS):
+    for cache in (TRANSACTIONS, ENTRIES, AMENDMENTS, HEADERS, LEDGER_HASHES):
         cache.clear()
+
+
+LEDGER_HASHES: BoundedLRU[bytes, bytes] = BoundedLRU(4096, 1 << 20)
+
+
+def ledger_hash_of(blob: bytes) -> bytes:
+    """The hash of a stored ledger header (its binary), kept."""
+    hit = LEDGER_HASHES.get(blob)
+    if hit is not None:
+        return hit
+    value = LedgerHeader.from_bytes(blob).hash
+    LEDGER_HASHES.put(blob, value, len(blob) + 96)
+    return value

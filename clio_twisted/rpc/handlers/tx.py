@@ -15,10 +15,11 @@ from attrs import frozen
 
 from clio_twisted.backend.interface import TransactionRecord
 from clio_twisted.protocol.ctid import CTID, decode_ctid
-from clio_twisted.protocol.ledger_header import LedgerHeader
+from clio_twisted.rpc import read_cache
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.markers import as_bool, is_integral
+from clio_twisted.rpc.render_cache import ledger_hash_of
 from clio_twisted.rpc.tx_json import network_id, tx_answer
 
 NAME = "tx"
@@ -89,7 +90,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         record = await _by_ctid(ctx, inp.ctid)
     else:
         assert inp.tx_hash is not None
-        record = await ctx.backend.fetch_transaction(inp.tx_hash)
+        record = await read_cache.fetch_transaction(ctx.backend, inp.tx_hash)
         if record is not None and record.ledger_sequence not in stored:
             record = None
     if record is not None and inp.ledger_range is not None:
@@ -103,7 +104,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
             extra["searched_all"] = low >= stored.min_sequence and high <= stored.max_sequence
         raise RPCError(RippledError.txnNotFound, extra=extra)
     blob = await ctx.backend.fetch_ledger_by_sequence(record.ledger_sequence)
-    ledger_hash = LedgerHeader.from_bytes(blob).hash if blob is not None else bytes(32)
+    ledger_hash = ledger_hash_of(blob) if blob is not None else bytes(32)
     return tx_answer(
         record, ctx.api_version, binary=inp.binary, ledger_hash=ledger_hash, network_id=net
     )
