@@ -127,25 +127,28 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
             generation = hot.generation if hot is not None else 0  # read before dispatching
             caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
             d = Deferred.fromCoroutine(answer_ws(self.factory.dispatcher, payload, caller))
-            self._pending.add(d)
-            self.factory.inflight.track(d)
-            if hot is not None:
-                d.addCallback(self._offer_hot, payload, generation)
-            d.addCallback(self.send_json)
+            waiting = not d.called  # answered at once (from memory): nothing to track or cancel
+            if waiting:
+                self._pending.add(d)
+                self.factory.inflight.track(d)
+            d.addCallback(self._send_answer, payload, generation)
             d.addErrback(self._failed)
-            d.addBoth(self._forget, d)
+            if waiting:
+                d.addBoth(self._forget, d)
         except Exception:
             self._log.failure("WebSocket onMessage failed")
 
-    def _offer_hot(self, body: dict[str, Any], payload: bytes, generation: int) -> dict[str, Any]:
-        # ``generation`` was read before dispatching: an answer computed across a commit is not kept
+    def _send_answer(self, body: dict[str, Any], payload: bytes, generation: int) -> None:
+        """Serialise an answer once: offered to the hot answers, then charged and sent as one."""
+        data = dumps(body)
         hot = self.factory.hot
         if hot is not None:
-            hot.offer(self.is_admin, payload, body, dumps(body), ws=True, generation=generation)
-        return body
+            # ``generation`` was read before dispatching: an answer computed across a commit is not kept
+            hot.offer(self.is_admin, payload, body, data, ws=True, generation=generation)
+        self._send_hot(data)
 
     def _send_hot(self, data: bytes) -> None:
-        """Send a kept answer, charged like any other (with the ``load`` warning over budget)."""
+        """Send a serialised answer, charged (with the ``load`` warning over budget)."""
         if self.state != WebSocketServerProtocol.STATE_OPEN:
             return
         if not self._whitelisted and not self.factory.dos_guard.add(self.client_ip, len(data)):
