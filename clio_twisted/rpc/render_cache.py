@@ -79,6 +79,8 @@ TxKey = tuple[bytes, bytes, int, int, str, "int | None", bool]
 TRANSACTIONS: BoundedLRU[TxKey, tuple[JsonDict, JsonDict]] = BoundedLRU(8192, 64 << 20)
 ENTRIES: BoundedLRU[tuple[bytes, bytes], JsonDict] = BoundedLRU(32768, 64 << 20)
 AMENDMENTS: BoundedLRU[bytes, frozenset[str]] = BoundedLRU(64, 1 << 20)
+# whole account_tx / nft_history entries (rpc.tx_json.history_item)
+HISTORY_ITEMS: BoundedLRU[tuple[Any, ...], JsonDict] = BoundedLRU(8192, 64 << 20)
 HEADERS: BoundedLRU[tuple[LedgerHeader, int], tuple[bytes, JsonDict]] = BoundedLRU(4096, 8 << 20)
 
 
@@ -154,7 +156,7 @@ def header_json(header: LedgerHeader, api_version: int) -> tuple[bytes, JsonDict
 
 def clear_all() -> None:
     """Forget everything (tests)."""
-    for cache in (TRANSACTIONS, ENTRIES, AMENDMENTS, HEADERS, LEDGER_HASHES):
+    for cache in (TRANSACTIONS, ENTRIES, AMENDMENTS, HEADERS, LEDGER_HASHES, HISTORY_ITEMS):
         cache.clear()
 
 

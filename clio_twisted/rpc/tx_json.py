@@ -33,7 +33,12 @@ from typing import Any
 from clio_twisted.backend.interface import TransactionRecord
 from clio_twisted.protocol.ctid import encode_ctid
 from clio_twisted.protocol.ledger_header import ripple_time_iso
-from clio_twisted.rpc.render_cache import rendered_transaction
+from clio_twisted.rpc.render_cache import (
+    HISTORY_ITEMS,
+    JSON_OVERHEAD,
+    MAX_BLOB,
+    rendered_transaction,
+)
 
 JsonDict = dict[str, Any]
 
@@ -124,7 +129,36 @@ def history_item(
     ledger_hash: bytes,
     network_id: int | None,
 ) -> JsonDict:
-    """One entry of ``account_tx``'s (and ``nft_history``'s) ``transactions`` array."""
+    """One entry of ``account_tx``'s (and ``nft_history``'s) ``transactions`` array (kept: shared)."""
+    full_key = (
+        record.hash,
+        record.metadata,
+        record.ledger_sequence,
+        api_version,
+        binary,
+        ledger_hash,
+        network_id,
+    )
+    hit = HISTORY_ITEMS.get(full_key)
+    if hit is not None:
+        return hit
+    item = _history_item(
+        record, api_version, binary=binary, ledger_hash=ledger_hash, network_id=network_id
+    )
+    size = len(record.transaction) + len(record.metadata)
+    if size <= MAX_BLOB:
+        HISTORY_ITEMS.put(full_key, item, size * JSON_OVERHEAD)
+    return item
+
+
+def _history_item(
+    record: TransactionRecord,
+    api_version: int,
+    *,
+    binary: bool,
+    ledger_hash: bytes,
+    network_id: int | None,
+) -> JsonDict:
     if binary:
         meta_key = "meta" if api_version < 2 else "meta_blob"
         return {
