@@ -400,9 +400,9 @@ class CacheConfig:
     num_cursors_from_account: int = 0
     # clio-twisted: memory of the API side's answer caches, bytes; 0 turns one off
     hot_answers_max_size: int = 64 << 20  # whole answers to repeated requests (web/_fast_hot.py)
-    versions_max_size: int = (
-        32 << 20
-    )  # immutable headers and object versions (web/_fast_objects.py)
+    # store reads that never change: headers, object versions, transactions, state and
+    # history pages, each kind up to this (backend/immutable_reads.py)
+    versions_max_size: int = 32 << 20
 
     @classmethod
     def read(cls, r: _Reader) -> CacheConfig:

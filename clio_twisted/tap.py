@@ -19,6 +19,7 @@ from twisted.python import usage
 from twisted.web.iweb import IRequest
 
 import clio_twisted
+from clio_twisted.backend.immutable_reads import ImmutableReads
 from clio_twisted.backend.instrumented import InstrumentedBackend
 from clio_twisted.backend.interface import IBackend
 from clio_twisted.backend.known_range import KnownRange
@@ -37,7 +38,6 @@ from clio_twisted.rpc.info_sections import CacheInfo, RippledInfo
 from clio_twisted.rpc.work_queue import WorkQueue
 from clio_twisted.service import ClioService
 from clio_twisted.web._fast_hot import HotAnswers
-from clio_twisted.web._fast_objects import VersionCache
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard
 from clio_twisted.web.fast_http import FastHttpFactory, Limits
@@ -217,9 +217,10 @@ def build_service(
         config.server.max_queue_size, reactor, metrics, is_whitelisted=dos_guard.is_whitelisted
     )
     base = Context(
-        # handlers read immutable headers/objects from memory (web/_fast_objects.py); the ETL does not
+        # handlers read immutable headers, objects, transactions and pages from memory
+        # (backend/immutable_reads.py); the ETL does not
         backend=(
-            VersionCache(known_range, max_bytes=config.cache.versions_max_size)
+            ImmutableReads(known_range, max_bytes=config.cache.versions_max_size)
             if config.cache.versions_max_size > 0
             else known_range
         ),

@@ -16,62 +16,19 @@ fields, as ``account_info`` does, copy the top level).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from clio_twisted.backend.interface import TransactionRecord
+from clio_twisted.lru import BoundedLRU
 from clio_twisted.protocol.codec import decode
 from clio_twisted.protocol.ledger_header import LedgerHeader
 from clio_twisted.protocol.render import Form, render_ledger_entry, render_transaction
 
-K = TypeVar("K")
-V = TypeVar("V")
 JsonDict = dict[str, Any]
 
 # Decoded JSON takes several times its binary size in Python objects.
 JSON_OVERHEAD = 12
 MAX_BLOB = 64 << 10  # larger blobs are rendered every time, never kept
-
-
-class BoundedLRU(Generic[K, V]):
-    """A least-recently-used map with a cap on entries and on the (estimated) bytes held."""
-
-    def __init__(self, max_entries: int, max_bytes: int) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[K, tuple[V, int]] = OrderedDict()
-        self.size = 0
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get(self, key: K) -> V | None:
-        entry = self._data.get(key)
-        if entry is None:
-            self.misses += 1
-            return None
-        self._data.move_to_end(key)
-        self.hits += 1
-        return entry[0]
-
-    def put(self, key: K, value: V, cost: int) -> None:
-        """Keep ``value``; ``cost`` is its estimated size in bytes (over ``max_bytes``: not kept)."""
-        if cost > self.max_bytes:
-            return
-        old = self._data.pop(key, None)
-        if old is not None:
-            self.size -= old[1]
-        self._data[key] = (value, cost)
-        self.size += cost
-        while self.size > self.max_bytes or len(self._data) > self.max_entries:
-            _, (_, dropped) = self._data.popitem(last=False)
-            self.size -= dropped
-
-    def clear(self) -> None:
-        self._data.clear()
-        self.size = 0
 
 
 TxKey = tuple[bytes, bytes, int, int, str, "int | None", bool]

@@ -1,4 +1,4 @@
-"""render_cache and read_cache: bounded, keyed by what never changes, and never leaking one answer into another."""
+"""render_cache: bounded, keyed by what never changes, and never leaking one answer into another."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 from twisted.internet.defer import ensureDeferred
 from twisted.trial.unittest import SynchronousTestCase
 
-from clio_twisted.backend.interface import LedgerPage, TransactionRecord
+from clio_twisted.backend.interface import TransactionRecord
+from clio_twisted.lru import BoundedLRU
 from clio_twisted.protocol.render import render_ledger_entry, render_transaction
-from clio_twisted.rpc import read_cache, render_cache
-from clio_twisted.rpc.handlers import account_info, account_tx, ledger_data, tx
+from clio_twisted.rpc import render_cache
+from clio_twisted.rpc.handlers import account_info, ledger_data
 from tests.rpc.corpus import call, corpus_context
 from tests.rpc.handlers._helpers import ALICE
 
@@ -29,7 +30,7 @@ def _record() -> TransactionRecord:
 class BoundedLRUTests(SynchronousTestCase):
     def test_entry_bound_drops_least_recently_used(self) -> None:
         """Over max_entries the least recently used entry goes; a get refreshes an entry."""
-        lru: render_cache.BoundedLRU[str, int] = render_cache.BoundedLRU(2, 1000)
+        lru: BoundedLRU[str, int] = BoundedLRU(2, 1000)
         lru.put("a", 1, 10)
         lru.put("b", 2, 10)
         self.assertEqual(lru.get("a"), 1)
@@ -39,7 +40,7 @@ class BoundedLRUTests(SynchronousTestCase):
 
     def test_byte_bound_and_oversized_values(self) -> None:
         """The byte budget holds; a value costing more than the budget is never kept."""
-        lru: render_cache.BoundedLRU[str, int] = render_cache.BoundedLRU(100, 25)
+        lru: BoundedLRU[str, int] = BoundedLRU(100, 25)
         lru.put("a", 1, 10)
         lru.put("b", 2, 10)
         lru.put("c", 3, 10)
@@ -122,64 +123,3 @@ class SharedAnswersTests(SynchronousTestCase):
         self.assertNotIn(
             "signer_lists", call(account_info.HANDLER, {"account": ALICE}, 1, ctx)["account_data"]
         )
-
-    def test_repeated_requests_answer_the_same(self) -> None:
-        """tx, account_tx and ledger_data answer identically from memory and from the store."""
-        for handler, params in (
-            (tx.HANDLER, {"transaction": PAYMENT}),
-            (account_tx.HANDLER, {"account": ALICE, "limit": 5}),
-            (ledger_data.HANDLER, {"limit": 5}),
-        ):
-            for version in (1, 2):
-                ctx = corpus_context(version)
-                first = call(handler, params, version, ctx)
-                self.assertEqual(call(handler, params, version, ctx), first)
-                self.assertEqual(call(handler, params, version), first)
-
-
-class _CountingBackend:
-    def __init__(self, record: TransactionRecord | None) -> None:
-        self.record = record
-        self.calls = 0
-
-    async def fetch_transaction(self, tx_hash: bytes) -> TransactionRecord | None:
-        self.calls += 1
-        return self.record
-
-    async def fetch_ledger_page(
-        self, cursor: bytes | None, sequence: int, limit: int
-    ) -> LedgerPage:
-        self.calls += 1
-        return LedgerPage(objects=[], cursor=None)
-
-
-def _run(coroutine: Any) -> Any:
-    out: list[Any] = []
-    ensureDeferred(coroutine).addBoth(out.append)
-    return out[0]
-
-
-class ReadCacheTests(SynchronousTestCase):
-    def test_found_transactions_are_kept_missing_ones_not(self) -> None:
-        """A found transaction is read once; a missing one is asked again (it may be stored later)."""
-        record = _record()
-        found, missing = _CountingBackend(record), _CountingBackend(None)
-        for _ in range(3):
-            self.assertIs(_run(read_cache.fetch_transaction(found, record.hash)), record)
-            self.assertIsNone(_run(read_cache.fetch_transaction(missing, record.hash)))
-        self.assertEqual((found.calls, missing.calls), (1, 3))
-
-    def test_caches_belong_to_one_backend(self) -> None:
-        """Another backend does not see the first one's kept reads."""
-        first, second = _CountingBackend(_record()), _CountingBackend(None)
-        _run(read_cache.fetch_transaction(first, b"\1" * 32))
-        self.assertIsNone(_run(read_cache.fetch_transaction(second, b"\1" * 32)))
-
-    def test_ledger_pages_keyed_by_cursor_sequence_and_limit(self) -> None:
-        """The same page is read once; another sequence or limit is read again."""
-        backend = _CountingBackend(None)
-        for _ in range(2):
-            _run(read_cache.fetch_ledger_page(backend, None, 5, 10))
-        _run(read_cache.fetch_ledger_page(backend, None, 6, 10))
-        _run(read_cache.fetch_ledger_page(backend, None, 5, 11))
-        self.assertEqual(backend.calls, 3)

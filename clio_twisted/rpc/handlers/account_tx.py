@@ -12,7 +12,6 @@ from attrs import frozen
 
 from clio_twisted.protocol.addresses import AddressError, decode_address
 from clio_twisted.protocol.codec import transaction_type
-from clio_twisted.rpc import read_cache
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError, invalid_field, missing_field
 from clio_twisted.rpc.history import HistoryInput, history_page, parse_history
@@ -57,9 +56,10 @@ def parse(params: JsonDict, api_version: int) -> Input:
 
 async def process(ctx: Context, inp: Input) -> JsonDict:
     async def fetch(limit, forward, cursor, low, high):  # type: ignore[no-untyped-def]
-        # the bounds are stored ledgers (history.resolve_range): the page never changes
-        return await read_cache.fetch_account_transactions(
-            ctx.backend, inp.account_id, limit, forward, cursor, low, high
+        # the bounds are stored ledgers (history.resolve_range): the page never changes,
+        # so the API's backend (backend/immutable_reads.py) may keep it
+        return await ctx.backend.fetch_account_transactions(
+            inp.account_id, limit, forward, cursor, low, high
         )
 
     page = await history_page(ctx, inp.history, fetch)

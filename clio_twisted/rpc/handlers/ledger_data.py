@@ -21,7 +21,6 @@ from attrs import frozen
 
 from clio_twisted.backend.interface import LedgerObject
 from clio_twisted.protocol.ledger_header import LedgerHeader
-from clio_twisted.rpc import read_cache
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.entry_types import EntryType, blob_type_code, parse_type_filter
 from clio_twisted.rpc.errors import RippledError, RPCError
@@ -120,9 +119,8 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
     header = await select_ledger(ctx, inp.ledger)
     if inp.out_of_order:
         return await _out_of_order(ctx, inp, header)
-    page = await read_cache.fetch_ledger_page(
-        ctx.backend, inp.marker, header.sequence, inp.limit + 1
-    )
+    # a stored ledger (select_ledger): the API's backend (backend/immutable_reads.py) may keep the page
+    page = await ctx.backend.fetch_ledger_page(inp.marker, header.sequence, inp.limit + 1)
     objects = page.objects
     out: JsonDict = {
         "ledger_hash": header.hash.hex().upper(),

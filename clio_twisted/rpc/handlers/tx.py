@@ -15,7 +15,6 @@ from attrs import frozen
 
 from clio_twisted.backend.interface import TransactionRecord
 from clio_twisted.protocol.ctid import CTID, decode_ctid
-from clio_twisted.rpc import read_cache
 from clio_twisted.rpc.context import Context, Handler, JsonDict
 from clio_twisted.rpc.errors import RippledError, RPCError
 from clio_twisted.rpc.markers import as_bool, is_integral
@@ -90,7 +89,7 @@ async def process(ctx: Context, inp: Input) -> JsonDict:
         record = await _by_ctid(ctx, inp.ctid)
     else:
         assert inp.tx_hash is not None
-        record = await read_cache.fetch_transaction(ctx.backend, inp.tx_hash)
+        record = await ctx.backend.fetch_transaction(inp.tx_hash)
         if record is not None and record.ledger_sequence not in stored:
             record = None
     if record is not None and inp.ledger_range is not None:
