@@ -230,7 +230,7 @@ class BuildServiceTests(SynchronousTestCase):
         self.assertEqual(fast.limits.idle_timeout, 5.0)  # type: ignore[union-attr]
         self.assertEqual(fast.hot.max_bytes, 12345)  # type: ignore[union-attr]
         dispatcher = fast.dispatcher  # type: ignore[union-attr]
-        self.assertIs(dispatcher.backend, service.backend)  # no VersionCache in between
+        self.assertIs(dispatcher.backend, service.backend)  # no ImmutableReads in between
         service, _reactor, _backend = self.build(
             {"server": {"ip": "127.0.0.1", "port": 0}, "cache": {"hot_answers_max_size": 0}}
         )
