@@ -87,6 +87,34 @@ class _ScrapeHooks:
         return []
 
 
+class _MethodChildren:
+    """One RPC method's counter children; a status child is made the first time it is counted.
+
+    Made lazily so the exposition lists exactly the (method, status) pairs that
+    were counted, as calling ``labels()`` each time did.
+    """
+
+    __slots__ = ("_duration", "_duration_family", "_family", "_method", "_statuses")
+
+    def __init__(self, family: Gauge, duration: Gauge, method: str) -> None:
+        self._family = family
+        self._duration_family = duration
+        self._method = method
+        self._statuses: dict[str, Any] = {}
+        self._duration: Any = None
+
+    def duration(self) -> Any:
+        if self._duration is None:
+            self._duration = self._duration_family.labels(self._method)
+        return self._duration
+
+    def status(self, status: str) -> Any:
+        child = self._statuses.get(status)
+        if child is None:
+            child = self._statuses[status] = self._family.labels(self._method, status)
+        return child
+
+
 class Metrics:
     """The server's metric families, and the calls that update them.
 
@@ -207,44 +235,61 @@ class Metrics:
         self.errors_total = 0
         self.errors_by_type: dict[str, int] = {}
         self._rate = _RateWindow(clock) if clock is not None else None
+        # labels() children kept per method / error kind (looked up once, not per request)
+        self._rpc_children: dict[str, _MethodChildren] = {}
+        self._error_children: dict[str, Any] = {}
 
     # -- RPC -------------------------------------------------------------------------------
 
+    def _children(self, method: str) -> _MethodChildren:
+        """The per-method counter children, made once: ``labels()`` costs more than the add."""
+        children = self._rpc_children.get(method)
+        if children is None:
+            children = self._rpc_children[method] = _MethodChildren(
+                self._rpc_total, self._rpc_duration, method
+            )
+        return children
+
     def rpc_started(self, method: str) -> None:
         """A request for ``method`` was accepted for processing."""
-        self._rpc_total.labels(method, "started").inc()
+        self._children(method).status("started").inc()
         self._tally(method, "started")
 
     def rpc_finished(self, method: str, seconds: float) -> None:
         """A request completed successfully after ``seconds``."""
-        self._rpc_total.labels(method, "finished").inc()
-        self._rpc_duration.labels(method).inc(seconds * 1_000_000)
+        children = self._children(method)
+        children.status("finished").inc()
+        children.duration().inc(seconds * 1_000_000)
         self._tally(method, "finished", seconds)
         self._count_request()
 
     def rpc_failed(self, method: str, seconds: float = 0.0) -> None:
         """A request ended with an RPC error (bad params, not found, ...)."""
-        self._rpc_total.labels(method, "failed").inc()
-        self._rpc_duration.labels(method).inc(seconds * 1_000_000)
+        children = self._children(method)
+        children.status("failed").inc()
+        children.duration().inc(seconds * 1_000_000)
         self._tally(method, "failed", seconds)
         self._count_request()
 
     def rpc_errored(self, method: str) -> None:
         """A request ended with an unexpected exception (answered ``internal``)."""
-        self._rpc_total.labels(method, "errored").inc()
+        self._children(method).status("errored").inc()
         self._tally(method, "errored")
         self._count_request()
 
     def rpc_forwarded(self, method: str, ok: bool = True) -> None:
         """A request was forwarded to rippled (``ok=False``: the forward failed)."""
         status = "forwarded" if ok else "failed_forward"
-        self._rpc_total.labels(method, status).inc()
+        self._children(method).status(status).inc()
         self._tally(method, status)
         self._count_request()
 
     def rpc_error(self, kind: str) -> None:
         """An error of one of Clio's kinds (see ``RPC_ERROR_TYPES``) was answered."""
-        self._rpc_errors.labels(kind).inc()
+        child = self._error_children.get(kind)
+        if child is None:
+            child = self._error_children[kind] = self._rpc_errors.labels(kind)
+        child.inc()
         self.errors_total += 1
         self.errors_by_type[kind] = self.errors_by_type.get(kind, 0) + 1
 

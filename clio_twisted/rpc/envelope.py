@@ -208,7 +208,17 @@ def _ws_outcome(outcome: Outcome, request: JsonDict) -> JsonDict:
 
 async def answer_ws(dispatcher: Dispatcher, message: bytes, caller: Caller) -> JsonDict:
     """Answer one WebSocket text message."""
-    request = load_json_object(message)
+    return await answer_ws_request(dispatcher, load_json_object(message), caller)
+
+
+async def answer_ws_request(
+    dispatcher: Dispatcher, request: JsonDict | None, caller: Caller
+) -> JsonDict:
+    """Answer one WebSocket message already parsed (:func:`load_json_object`; None: not an object).
+
+    For a transport that looks at the request itself before dispatching
+    (the hot answers' key), so the message is parsed once.
+    """
     if request is None:
         return ws_bad_syntax()
     try:

@@ -161,6 +161,7 @@ class HotAnswers:
         data: bytes,
         ws: bool = False,
         generation: int | None = None,
+        method: Any = None,
     ) -> None:
         """Keep ``data`` (the serialised ``answer`` to ``body``) if it may be served again.
 
@@ -168,6 +169,8 @@ class HotAnswers:
         (an error's ``error`` is at the top). ``generation``: :attr:`generation`
         as read before the request was dispatched; an answer from before a drop
         is not kept (None: the caller vouches the answer is current).
+        ``method``: the request's command when the caller has parsed ``body``
+        already (as :func:`request_method` reads it); None: parsed here.
         """
         if self.epoch is None or len(data) > self.max_entry:
             return
@@ -181,11 +184,12 @@ class HotAnswers:
         error = result.get("error")
         if error in TRANSIENT_ERRORS:
             return
-        try:
-            request = orjson.loads(body)
-            method = request.get("command", request.get("method")) if ws else request["method"]
-        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-            return
+        if method is None:
+            try:
+                request = orjson.loads(body)
+                method = request_method(request) if ws else request["method"]
+            except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                return
         if not isinstance(method, str) or method not in CACHEABLE:
             return
         key = (is_admin, ws, body)
@@ -273,6 +277,11 @@ class HotAnswers:
             self._refreshing.cancel()
         self.clear()
         self.epoch = None
+
+
+def request_method(request: dict[str, Any]) -> Any:
+    """The command a kept WebSocket answer is counted under: ``command``, else ``method``."""
+    return request.get("command", request.get("method"))
 
 
 def with_load_warning(data: bytes) -> bytes:

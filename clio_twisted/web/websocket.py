@@ -18,6 +18,7 @@ up is disconnected.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 import txaio
@@ -32,12 +33,44 @@ from twisted.python.failure import Failure
 
 from clio_twisted.feeds.send_queue import SendQueue
 from clio_twisted.rpc.dispatch import Caller, Dispatcher
-from clio_twisted.rpc.envelope import answer_ws, dumps, ws_bad_syntax, ws_error
+from clio_twisted.rpc.envelope import (
+    answer_ws_request,
+    dumps,
+    load_json_object,
+    ws_bad_syntax,
+    ws_error,
+)
 from clio_twisted.rpc.errors import RippledError, RPCError
-from clio_twisted.web._fast_hot import HotAnswers, with_load_warning
+from clio_twisted.web._fast_hot import HotAnswers, request_method, with_load_warning
 from clio_twisted.web.admin import AdminPolicy
 from clio_twisted.web.dosguard import DosGuard, charge_response
 from clio_twisted.web.inflight import InFlight
+
+
+def _resume(
+    coro: Coroutine[Any, Any, dict[str, Any]], waiting_on: Any
+) -> Generator[Any, Any, dict[str, Any]]:
+    """Hand a coroutine already started by hand (now waiting on ``waiting_on``) to Twisted.
+
+    A generator :meth:`Deferred.fromCoroutine` drives: it yields what the
+    coroutine waits on and passes each result (or failure, or cancellation) back in.
+    """
+    while True:
+        try:
+            result = yield waiting_on
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as e:
+            try:
+                waiting_on = coro.throw(e)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                waiting_on = coro.send(result)
+            except StopIteration as done:
+                return done.value
 
 
 class ClioWebSocketProtocol(WebSocketServerProtocol):
@@ -125,26 +158,37 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
                     self._send_hot(entry.data)
                     return
             generation = hot.generation if hot is not None else 0  # read before dispatching
+            request = load_json_object(payload)
+            method = request_method(request) if request is not None else None
             caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
-            d = Deferred.fromCoroutine(answer_ws(self.factory.dispatcher, payload, caller))
-            waiting = not d.called  # answered at once (from memory): nothing to track or cancel
-            if waiting:
-                self._pending.add(d)
-                self.factory.inflight.track(d)
-            d.addCallback(self._send_answer, payload, generation)
+            coro = answer_ws_request(self.factory.dispatcher, request, caller)
+            # Run the answer up to its first wait by hand: most answers never wait (they come
+            # from memory) and then need no Deferred, no tracking and no callbacks at all.
+            try:
+                waiting_on = coro.send(None)
+            except StopIteration as done:
+                self._send_answer(done.value, payload, generation, method)
+                return
+            d = Deferred.fromCoroutine(_resume(coro, waiting_on))
+            self._pending.add(d)
+            self.factory.inflight.track(d)
+            d.addCallback(self._send_answer, payload, generation, method)
             d.addErrback(self._failed)
-            if waiting:
-                d.addBoth(self._forget, d)
+            d.addBoth(self._forget, d)
         except Exception:
             self._log.failure("WebSocket onMessage failed")
 
-    def _send_answer(self, body: dict[str, Any], payload: bytes, generation: int) -> None:
+    def _send_answer(
+        self, body: dict[str, Any], payload: bytes, generation: int, method: Any = None
+    ) -> None:
         """Serialise an answer once: offered to the hot answers, then charged and sent as one."""
         data = dumps(body)
         hot = self.factory.hot
         if hot is not None:
             # ``generation`` was read before dispatching: an answer computed across a commit is not kept
-            hot.offer(self.is_admin, payload, body, data, ws=True, generation=generation)
+            hot.offer(
+                self.is_admin, payload, body, data, ws=True, generation=generation, method=method
+            )
         self._send_hot(data)
 
     def _send_hot(self, data: bytes) -> None:

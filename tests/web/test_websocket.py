@@ -6,12 +6,16 @@ import struct
 
 import orjson
 
+from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
+from clio_twisted.backend.interface import LedgerRange, TooBusy
+from clio_twisted.web._fast_hot import HotAnswers
+from tests.fakes.backend import InMemoryBackend
 from tests.rpc.helpers import NOW, store_ledgers
-from tests.web.helpers import make_server, rippled_json, ws_connect
+from tests.web.helpers import make_server, rippled_json, server_frames, ws_connect
 
 CLIO_WARNING = {
     "id": 2001,
@@ -184,3 +188,82 @@ class WebSocketTests(SynchronousTestCase):
         self.assertEqual(server.guard.connections("198.51.100.2"), 1)
         client.protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(server.guard.connections("198.51.100.2"), 0)
+
+
+class SlowStore(InMemoryBackend):
+    """The in-memory store; when ``hold`` is set, a range read answers what the test later fires."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.waiting: list[Deferred[LedgerRange | None]] = []
+
+    async def fetch_ledger_range(self) -> LedgerRange | None:
+        if not self.hold:
+            return await super().fetch_ledger_range()
+        gate: Deferred[LedgerRange | None] = Deferred()
+        self.waiting.append(gate)
+        return await gate
+
+
+STORED = LedgerRange(3, 10)
+
+
+class WaitingAnswerTests(SynchronousTestCase):
+    """Answers that wait on the store: sent when the read completes, not lost, not sent after close."""
+
+    def setUp(self) -> None:
+        self.backend = SlowStore()
+        self.server = make_server(backend=self.backend)
+        store_ledgers(self.backend, 3, 10, NOW - 1)
+        self.client = ws_connect(self.server)
+
+    def test_reply_sent_when_the_read_completes(self) -> None:
+        """A reply waiting on a store read goes out once the read completes, the same bytes as at once."""
+        message = b'{"command": "ledger_range", "id": 7}'
+        at_once = self.client.send_text(message)
+        self.backend.hold = True
+        self.assertEqual(self.client.send_text(message), [])
+        self.assertEqual(len(self.backend.waiting), 1)
+        self.assertEqual(len(self.server.inflight), 1)
+        self.backend.waiting.pop().callback(STORED)
+        self.assertEqual(
+            [p for op, p in server_frames(self.client.transport.value()) if op == 1], at_once
+        )
+        self.assertEqual(len(self.server.inflight), 0)
+        self.assertEqual(self.client.protocol._pending, set())
+
+    def test_read_failing_later_is_answered(self) -> None:
+        """A store read that fails after waiting still gets an answer (tooBusy), with the request's id."""
+        self.backend.hold = True
+        self.assertEqual(self.client.send_text(b'{"command": "ledger_range", "id": 8}'), [])
+        self.backend.waiting.pop().errback(TooBusy())
+        (reply,) = [p for op, p in server_frames(self.client.transport.value()) if op == 1]
+        body = orjson.loads(reply)
+        self.assertEqual((body["error"], body["id"]), ("tooBusy", 8))
+
+    def test_close_while_waiting_cancels_and_sends_nothing(self) -> None:
+        """Closing the connection cancels the waiting answer; nothing is written after."""
+        self.backend.hold = True
+        self.client.send_text(b'{"command": "ledger_range", "id": 9}')
+        gate = self.backend.waiting[0]
+        self.client.protocol.connectionLost(Failure(ConnectionDone()))
+        self.client.transport.clear()
+        self.assertTrue(gate.called)  # cancelled
+        self.assertEqual(self.client.transport.value(), b"")
+        self.assertEqual(len(self.server.inflight), 0)
+
+    def test_waited_answer_is_kept_as_a_hot_answer(self) -> None:
+        """A cacheable answer that waited is offered once done (method read from the parsed message)."""
+        hot = HotAnswers(self.server.dispatcher, self.server.clock)
+        self.server.ws_factory.hot = hot
+        hot.start()
+        self.addCleanup(hot.stop)
+        message = b'{"command": "ledger", "ledger_index": "validated", "id": 1}'
+        self.backend.hold = True
+        self.assertEqual(self.client.send_text(message), [])
+        self.backend.waiting.pop().callback(STORED)
+        (first,) = [p for op, p in server_frames(self.client.transport.value()) if op == 1]
+        self.assertEqual(len(hot), 1)
+        self.assertEqual(self.client.send_text(message), [first])  # from memory: no store read
+        self.assertEqual((hot.hits, self.backend.waiting), (1, []))
