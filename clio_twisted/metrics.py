@@ -14,7 +14,8 @@ works on it all the same; the values only ever go up, as Clio's do.
 
 The dispatcher, ETL, backend, cache and subscription manager call the small
 methods below; every method is cheap (a dict lookup and an add) because some
-run once per request or per backend read.
+run once per request or per backend read. The per-request RPC and work-queue
+totals are plain numbers copied into their families when a scrape reads them.
 """
 
 from __future__ import annotations
@@ -85,34 +86,6 @@ class _ScrapeHooks:
             except Exception:  # a broken hook must not break the scrape
                 pass
         return []
-
-
-class _MethodChildren:
-    """One RPC method's counter children; a status child is made the first time it is counted.
-
-    Made lazily so the exposition lists exactly the (method, status) pairs that
-    were counted, as calling ``labels()`` each time did.
-    """
-
-    __slots__ = ("_duration", "_duration_family", "_family", "_method", "_statuses")
-
-    def __init__(self, family: Gauge, duration: Gauge, method: str) -> None:
-        self._family = family
-        self._duration_family = duration
-        self._method = method
-        self._statuses: dict[str, Any] = {}
-        self._duration: Any = None
-
-    def duration(self) -> Any:
-        if self._duration is None:
-            self._duration = self._duration_family.labels(self._method)
-        return self._duration
-
-    def status(self, status: str) -> Any:
-        child = self._statuses.get(status)
-        if child is None:
-            child = self._statuses[status] = self._family.labels(self._method, status)
-        return child
 
 
 class Metrics:
@@ -235,63 +208,75 @@ class Metrics:
         self.errors_total = 0
         self.errors_by_type: dict[str, int] = {}
         self._rate = _RateWindow(clock) if clock is not None else None
-        # labels() children kept per method / error kind (looked up once, not per request)
-        self._rpc_children: dict[str, _MethodChildren] = {}
-        self._error_children: dict[str, Any] = {}
+        # Totals kept as plain numbers, copied into their families at scrape time (_mirror).
+        self._rpc_children: dict[str, dict[str, Any]] = {}
+        self._rpc_duration_us: dict[str, float] = {}
+        self._work_duration_us = 0.0
+        self._work_size = 0
+        self.on_scrape(self._mirror)  # the first hook: before anyone else's
 
     # -- RPC -------------------------------------------------------------------------------
 
-    def _children(self, method: str) -> _MethodChildren:
-        """The per-method counter children, made once: ``labels()`` costs more than the add."""
-        children = self._rpc_children.get(method)
-        if children is None:
-            children = self._rpc_children[method] = _MethodChildren(
-                self._rpc_total, self._rpc_duration, method
-            )
-        return children
-
     def rpc_started(self, method: str) -> None:
         """A request for ``method`` was accepted for processing."""
-        self._children(method).status("started").inc()
         self._tally(method, "started")
 
     def rpc_finished(self, method: str, seconds: float) -> None:
         """A request completed successfully after ``seconds``."""
-        children = self._children(method)
-        children.status("finished").inc()
-        children.duration().inc(seconds * 1_000_000)
         self._tally(method, "finished", seconds)
+        self._add_duration(method, seconds)
         self._count_request()
 
     def rpc_failed(self, method: str, seconds: float = 0.0) -> None:
         """A request ended with an RPC error (bad params, not found, ...)."""
-        children = self._children(method)
-        children.status("failed").inc()
-        children.duration().inc(seconds * 1_000_000)
         self._tally(method, "failed", seconds)
+        self._add_duration(method, seconds)
         self._count_request()
 
     def rpc_errored(self, method: str) -> None:
         """A request ended with an unexpected exception (answered ``internal``)."""
-        self._children(method).status("errored").inc()
         self._tally(method, "errored")
         self._count_request()
 
     def rpc_forwarded(self, method: str, ok: bool = True) -> None:
         """A request was forwarded to rippled (``ok=False``: the forward failed)."""
-        status = "forwarded" if ok else "failed_forward"
-        self._children(method).status(status).inc()
-        self._tally(method, status)
+        self._tally(method, "forwarded" if ok else "failed_forward")
         self._count_request()
 
     def rpc_error(self, kind: str) -> None:
         """An error of one of Clio's kinds (see ``RPC_ERROR_TYPES``) was answered."""
-        child = self._error_children.get(kind)
-        if child is None:
-            child = self._error_children[kind] = self._rpc_errors.labels(kind)
-        child.inc()
         self.errors_total += 1
         self.errors_by_type[kind] = self.errors_by_type.get(kind, 0) + 1
+
+    def _add_duration(self, method: str, seconds: float) -> None:
+        # the float sum the duration gauge shows (rpc_counts keeps whole microseconds)
+        self._rpc_duration_us[method] = self._rpc_duration_us.get(method, 0.0) + seconds * 1_000_000
+
+    def _mirror(self) -> None:
+        """Copy the per-request totals into their families, at scrape time.
+
+        Per request the counts are plain dict adds: prometheus-client's
+        ``labels()`` and its locked ``inc()`` cost more than the rest of the
+        counting together. A (method, status) pair appears once counted, as before.
+        """
+        for method, counts in self.rpc_counts.items():
+            children = self._rpc_children.get(method)
+            if children is None:
+                children = self._rpc_children[method] = {}
+            for status in RPC_STATUSES:
+                n = counts[status]
+                if n:
+                    child = children.get(status)
+                    if child is None:
+                        child = children[status] = self._rpc_total.labels(method, status)
+                    child.set(n)
+        for method, us in self._rpc_duration_us.items():
+            self._rpc_duration.labels(method).set(us)
+        for kind, n in self.errors_by_type.items():
+            self._rpc_errors.labels(kind).set(n)
+        self._queued.set(self.work_queued_total)
+        self._queue_duration.set(self._work_duration_us)
+        self._queue_size.set(self._work_size)
 
     def _tally(self, method: str, status: str, seconds: float = 0.0) -> None:
         counts = self.rpc_counts.get(method)
@@ -335,14 +320,13 @@ class Metrics:
 
     def work_queued(self, current_size: int) -> None:
         """A task entered the work queue, which now holds ``current_size`` tasks."""
-        self._queued.inc()
-        self._queue_size.set(current_size)
+        self._work_size = current_size
         self.work_queued_total += 1
 
     def work_done(self, seconds: float, current_size: int) -> None:
         """A task left the queue after ``seconds``; ``current_size`` remain."""
-        self._queue_duration.inc(seconds * 1_000_000)
-        self._queue_size.set(current_size)
+        self._work_duration_us += seconds * 1_000_000
+        self._work_size = current_size
         self.work_queued_duration_us += int(seconds * 1_000_000)
 
     # -- backend ---------------------------------------------------------------------------

@@ -217,3 +217,25 @@ class MetricsTests(SynchronousTestCase):
             ),
             1,
         )
+
+    def test_counts_current_at_every_scrape(self) -> None:
+        """Counts kept per request reach the families at each scrape; an uncounted status has no sample."""
+        self.metrics.rpc_started("tx")
+        self.metrics.rpc_finished("tx", 0.5)
+        self.metrics.work_queued(1)
+        first = _samples(self.scrape()[1].decode())
+        self.metrics.rpc_started("tx")
+        self.metrics.rpc_finished("tx", 0.25)
+        self.metrics.rpc_error("bad_syntax")
+        self.metrics.work_done(0.5, 0)
+        second = _samples(self.scrape()[1].decode())
+        key = "rpc_method_total_number"
+        self.assertEqual(first[(key, (("method", "tx"), ("status", "finished")))], 1)
+        self.assertEqual(second[(key, (("method", "tx"), ("status", "finished")))], 2)
+        self.assertNotIn((key, (("method", "tx"), ("status", "failed"))), second)
+        self.assertEqual(second[("rpc_method_duration_us", (("method", "tx"),))], 750_000.0)
+        self.assertNotIn(("rpc_error_total_number", (("error_type", "bad_syntax"),)), first)
+        self.assertEqual(second[("rpc_error_total_number", (("error_type", "bad_syntax"),))], 1)
+        self.assertEqual(first[("work_queue_current_size", ())], 1)
+        self.assertEqual(second[("work_queue_current_size", ())], 0)
+        self.assertEqual(second[("work_queue_cumulitive_tasks_duration_us", ())], 500_000)
