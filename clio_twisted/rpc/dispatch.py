@@ -16,9 +16,11 @@ commands. Order of checks, as Clio's RPC engine:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from attrs import evolve, frozen
 
 from twisted.internet.defer import CancelledError
@@ -31,6 +33,33 @@ from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode
 from clio_twisted.rpc.work_queue import WorkQueue
 
 OUTDATED_AFTER_SECONDS = 60.0
+
+# A request's Context is built positionally when Context's fields are still in this
+# order (checked once here; otherwise evolve() is used, and a test says so).
+_CONTEXT_FIELDS = (
+    "backend",
+    "clock",
+    "config",
+    "api_version",
+    "is_admin",
+    "client_ip",
+    "ledger_range",
+    "transport",
+    "session",
+    "started_at",
+    "warnings",
+    "etl",
+    "cache",
+    "subscriptions",
+    "forwarder",
+    "counters",
+    "info_sections",
+)
+CONTEXT_POSITIONAL = (
+    all(f.init and not f.kw_only and f.alias == f.name for f in attrs.fields(Context))
+    and tuple(f.name for f in attrs.fields(Context)) == _CONTEXT_FIELDS
+)
+_providers = operator.attrgetter(*_CONTEXT_FIELDS[11:])
 
 
 @frozen
@@ -139,16 +168,33 @@ class Dispatcher:
             self.log.failure("reading the ledger range failed")
             return Outcome(error=RPCError(RippledError.internal))
 
-        ctx = evolve(
-            self._base,
-            api_version=api_version,
-            is_admin=caller.is_admin,
-            client_ip=caller.ip,
-            ledger_range=stored,
-            transport=caller.transport,
-            session=caller.session,
-            warnings=[],
-        )
+        base = self._base
+        if CONTEXT_POSITIONAL:  # twice as fast as evolve(), and this runs for every request
+            ctx = Context(
+                base.backend,
+                base.clock,
+                base.config,
+                api_version,
+                caller.is_admin,
+                caller.ip,
+                stored,
+                caller.transport,
+                caller.session,
+                base.started_at,
+                [],
+                *_providers(base),
+            )
+        else:
+            ctx = evolve(
+                base,
+                api_version=api_version,
+                is_admin=caller.is_admin,
+                client_ip=caller.ip,
+                ledger_range=stored,
+                transport=caller.transport,
+                session=caller.session,
+                warnings=[],
+            )
         forwarded = False
         try:
             handler = self._handlers.get(method)
@@ -186,7 +232,16 @@ class Dispatcher:
     async def _warnings(self, ctx: Context, stored: LedgerRange | None) -> tuple[JsonDict, ...]:
         """The handler's warnings, then Clio's 2001, then 2002 when the newest ledger is a minute old."""
         out = [*ctx.warnings, WarningCode.CLIO.to_json()]
-        age = await self.last_close_age(stored)
+        # the close age without a coroutine when it is known at once (nearly always)
+        etl = self._base.etl
+        close_time = self._close_time
+        age: float | None
+        if etl is not None and hasattr(etl, "last_close_age"):
+            age = etl.last_close_age()
+        elif stored is not None and close_time is not None and close_time[0] == stored.max_sequence:
+            age = self.clock.seconds() - close_time[1]
+        else:
+            age = await self.last_close_age(stored)
         if age is None or age >= OUTDATED_AFTER_SECONDS:
             out.append(WarningCode.OUTDATED.to_json())
         return tuple(out)

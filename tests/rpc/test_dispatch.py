@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+from attrs import evolve
+
 from twisted.internet.defer import Deferred
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
-from clio_twisted.backend.interface import TooBusy
+from clio_twisted.backend.interface import LedgerRange, TooBusy
 from clio_twisted.rpc.context import Context, Handler, JsonDict, NoInput, parse_nothing
-from clio_twisted.rpc.dispatch import Caller, Dispatcher, Outcome
+from clio_twisted.rpc.dispatch import CONTEXT_POSITIONAL, Caller, Dispatcher, Outcome
 from clio_twisted.rpc.errors import RippledError, RPCError, WarningCode
 from clio_twisted.rpc.handlers import load_handlers
 from tests.rpc.helpers import LOCAL, NOW, REMOTE, make_dispatcher, store_ledgers
@@ -141,6 +144,39 @@ class DispatchTests(SynchronousTestCase):
         outcome = self.run_command(dispatcher, "busy")
         assert outcome.error is not None
         self.assertEqual(outcome.error.error, RippledError.tooBusy)
+
+    def test_request_context_is_the_base_with_the_request_fields(self) -> None:
+        """A handler's Context is the base one (providers too) with the request's fields, built positionally."""
+        seen: list[Context] = []
+
+        async def look(ctx: Context, inp: NoInput) -> JsonDict:
+            seen.append(ctx)
+            return {}
+
+        marker = object()
+        dispatcher, backend, _ = make_dispatcher(etl=None, cache=marker, counters=None)
+        store_ledgers(backend, 3, 5, NOW - 1)
+        dispatcher._handlers["look"] = Handler("look", parse_nothing, look)
+        session = object()
+        caller = Caller(ip="192.0.2.9", is_admin=True, transport="ws", session=session)
+        self.successResultOf(Deferred.fromCoroutine(dispatcher.execute("look", {}, 2, caller)))
+        (ctx,) = seen
+        expected = evolve(
+            dispatcher.base_context,
+            api_version=2,
+            is_admin=True,
+            client_ip="192.0.2.9",
+            ledger_range=LedgerRange(3, 5),
+            transport="ws",
+            session=session,
+            warnings=[],
+        )
+        self.assertTrue(
+            CONTEXT_POSITIONAL
+        )  # Context's fields moved: update dispatch._CONTEXT_FIELDS
+        for field in attrs.fields(Context):
+            self.assertEqual(getattr(ctx, field.name), getattr(expected, field.name), field.name)
+        self.assertIs(ctx.cache, marker)
 
     def test_admin_only_refused_to_remote_client(self) -> None:
         """An admin-only command from a non-admin client is noPermission; admin gets the answer."""
