@@ -87,6 +87,7 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
         self._counted = False
         self._whitelisted = False  # decided once per session, not per message
         self.stream_queue: SendQueue | None = None
+        self._caller: Caller | None = None
 
     # -- per-message cost: Autobahn formats (click-styled) arguments for a debug log line on
     # every read and write, whatever the log level: a fifth of a message's time. The two
@@ -160,7 +161,11 @@ class ClioWebSocketProtocol(WebSocketServerProtocol):
             generation = hot.generation if hot is not None else 0  # read before dispatching
             request = load_json_object(payload)
             method = request_method(request) if request is not None else None
-            caller = Caller(ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self)
+            caller = self._caller
+            if caller is None:  # who is asking is settled once the session is open
+                caller = self._caller = Caller(
+                    ip=self.client_ip, is_admin=self.is_admin, transport="ws", session=self
+                )
             coro = answer_ws_request(self.factory.dispatcher, request, caller)
             # Run the answer up to its first wait by hand: most answers never wait (they come
             # from memory) and then need no Deferred, no tracking and no callbacks at all.
