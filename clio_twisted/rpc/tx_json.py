@@ -179,15 +179,8 @@ def _history_item(
             "ledger_index": record.ledger_sequence,
         }
         return {"meta": meta, "tx": tx, "validated": True}
-    return {
-        "close_time_iso": ripple_time_iso(record.date),
-        "hash": _hash(record),
-        "ledger_hash": ledger_hash.hex().upper(),
-        "ledger_index": record.ledger_sequence,
-        "meta": meta,
-        "tx_json": {**tx, **ctid, "date": record.date, "ledger_index": record.ledger_sequence},
-        "validated": True,
-    }
+    tx_json = {**tx, **ctid, "date": record.date, "ledger_index": record.ledger_sequence}
+    return _v2_entry(record, ledger_hash, tx_json, meta)
 
 
 def ledger_item(
@@ -208,15 +201,7 @@ def ledger_item(
     tx, meta = render(record, api_version, form="ledger")
     if api_version < 2:
         return {**tx, "hash": _hash(record), "metaData": meta}
-    return {
-        "close_time_iso": ripple_time_iso(record.date),
-        "hash": _hash(record),
-        "ledger_hash": ledger_hash.hex().upper(),
-        "ledger_index": record.ledger_sequence,
-        "meta": meta,
-        "tx_json": tx,
-        "validated": True,
-    }
+    return _v2_entry(record, ledger_hash, tx, meta)
 
 
 def transaction_entry_answer(
@@ -232,18 +217,25 @@ def transaction_entry_answer(
             "tx_json": {**tx, "hash": _hash(record)},
             "validated": True,
         }
-    return {
-        "close_time_iso": ripple_time_iso(record.date),
-        "hash": _hash(record),
-        "ledger_hash": ledger_hash.hex().upper(),
-        "ledger_index": record.ledger_sequence,
-        "meta": meta,
-        "tx_json": tx,
-        "validated": True,
-    }
+    return _v2_entry(record, ledger_hash, tx, meta)
 
 
 def network_id(ctx: Any) -> int:
     """The network id for ``ctid``: the one the ETL learnt from rippled, else 0 (mainnet and standalone)."""
     value = getattr(ctx.etl, "network_id", None) if ctx.etl is not None else None
     return int(value) if isinstance(value, int) else 0
+
+
+def _v2_entry(
+    record: TransactionRecord, ledger_hash: bytes, tx_json: JsonDict, meta: JsonDict
+) -> JsonDict:
+    """API v2's wrapper around one validated transaction (account_tx, ledger, transaction_entry)."""
+    return {
+        "close_time_iso": ripple_time_iso(record.date),
+        "hash": _hash(record),
+        "ledger_hash": ledger_hash.hex().upper(),
+        "ledger_index": record.ledger_sequence,
+        "meta": meta,
+        "tx_json": tx_json,
+        "validated": True,
+    }
