@@ -113,6 +113,8 @@ class BookOffersTests(_Conformance):
 class Mainnet38129Tests(SynchronousTestCase):
     """Real mainnet ledger 38129 loaded whole: every account, directory and book checked against its state."""
 
+    sequence = 38129
+
     def setUp(self) -> None:
         from twisted.internet.defer import Deferred
         from twisted.internet.task import Clock
@@ -124,7 +126,7 @@ class Mainnet38129Tests(SynchronousTestCase):
         from clio_twisted.testing.forge import load_fixture_ledger
         from tests.fakes.backend import InMemoryBackend
 
-        ledger = load_fixture_ledger(38129)
+        ledger = load_fixture_ledger(self.sequence)
         backend = InMemoryBackend()
         seq = ledger.sequence
         objects = [LedgerObject(k, b or b"", seq) for k, b in sorted(ledger.changes.items())]
@@ -219,6 +221,12 @@ class Mainnet38129Tests(SynchronousTestCase):
                 self.assertEqual("owner_funds" in answer, answer["Account"] not in seen)
                 seen.add(answer["Account"])
                 self.assertIn("quality", answer)
+
+
+class Mainnet40000Tests(Mainnet38129Tests):
+    """The same checks on real mainnet ledger 40000."""
+
+    sequence = 40000
 
 
 class AccountOffersTests(_Conformance):
