@@ -43,18 +43,13 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse
-import base64
 import functools
 import importlib.util
 import json
-import multiprocessing
 import os
 import re
-import select
 import shutil
-import socket
 import statistics
-import struct
 import tempfile
 import time
 import urllib.request
@@ -118,123 +113,6 @@ def serve_bare() -> None:
     r.run()
 
 
-# -- WebSocket load: a new id in every message --------------------------------------------------
-
-
-def _ws_connect(port: int) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    key = base64.b64encode(os.urandom(16))
-    sock.sendall(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(4096)
-    if b" 101 " not in head.split(b"\r\n")[0]:
-        raise RuntimeError(head.decode(errors="replace"))
-    rest = head.split(b"\r\n\r\n", 1)[1]
-    if rest:
-        raise RuntimeError("data after the handshake")
-    sock.setblocking(False)
-    return sock
-
-
-def _masked_frame(payload: bytes) -> bytes:
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", 0x81, 0x80 | n)
-    else:
-        header = struct.pack("!BBH", 0x81, 0xFE, n)
-    return header + b"\0\0\0\0" + payload  # a zero mask leaves the payload as is
-
-
-def _ws_worker(
-    port: int, connections: int, template: str, vary_id: bool, duration: float, out: Any
-) -> None:
-    """Keep one message in flight per connection for ``duration``; report count and latencies."""
-    socks = [_ws_connect(port) for _ in range(connections)]
-    by_fd = {s.fileno(): s for s in socks}
-    buffers = dict.fromkeys(by_fd, b"")
-    sent_at: dict[int, float] = {}
-    latencies: list[float] = []
-    counter = 0
-    fixed = _masked_frame(template.replace("{id}", "1").encode())
-
-    def send(fd: int) -> None:
-        nonlocal counter
-        counter += 1
-        frame = _masked_frame(template.replace("{id}", str(counter)).encode()) if vary_id else fixed
-        sent_at[fd] = time.perf_counter()
-        by_fd[fd].send(frame)
-
-    poller = select.epoll()
-    for fd in by_fd:
-        poller.register(fd, select.EPOLLIN)
-        send(fd)
-    done = 0
-    errors = 0
-    end = time.perf_counter() + duration
-    while time.perf_counter() < end:
-        for fd, _ in poller.poll(0.1):
-            data = buffers[fd] + by_fd[fd].recv(1 << 20)
-            while len(data) >= 2:
-                n, offset = data[1] & 0x7F, 2
-                if n == 126:
-                    if len(data) < 4:
-                        break
-                    n, offset = struct.unpack("!H", data[2:4])[0], 4
-                elif n == 127:
-                    if len(data) < 10:
-                        break
-                    n, offset = struct.unpack("!Q", data[2:10])[0], 10
-                if len(data) < offset + n:
-                    break
-                message = data[offset : offset + n]
-                if b'"status":"error"' in message or b'"status": "error"' in message:
-                    errors += 1
-                data = data[offset + n :]
-                latencies.append(time.perf_counter() - sent_at[fd])
-                done += 1
-                send(fd)
-            buffers[fd] = data
-    out.put((done, errors, latencies[:: max(1, len(latencies) // 20000)]))
-    for s in socks:
-        s.close()
-
-
-def run_ws(
-    port: int, template: str, vary_id: bool, connections: int, duration: float, procs: int
-) -> dict[str, float]:
-    queue: Any = multiprocessing.Queue()
-    workers = []
-    for i in range(procs):
-        share = connections // procs + (1 if i < connections % procs else 0)
-        p = multiprocessing.Process(
-            target=_ws_worker, args=(port, share, template, vary_id, duration, queue)
-        )
-        p.start()
-        workers.append(p)
-    total = errors = 0
-    latencies: list[float] = []
-    for _ in workers:
-        done, bad, lat = queue.get(timeout=duration + 60)
-        total += done
-        errors += bad
-        latencies.extend(lat)
-    for p in workers:
-        p.join()
-    latencies.sort()
-    return {
-        "rate": total / duration,
-        "p50": latencies[len(latencies) // 2] * 1000 if latencies else 0.0,
-        "p99": latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0,
-        "non2xx": float(errors),
-        "socket_errors": 0.0,
-    }
-
-
 # -- measuring ---------------------------------------------------------------------------------
 
 
@@ -262,7 +140,10 @@ def load(
             where, script, args.connections, args.duration
         )
         return result
-    return run_ws(where, body, vary, args.connections, args.duration, args.ws_procs)
+    result = bench_http.run_ws(
+        where, body, args.connections, args.duration, vary_id=vary, procs=args.ws_procs
+    )
+    return result
 
 
 def commands(targets: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -264,7 +264,7 @@ def run_wrk(url: str, script: str, connections: int, duration: float) -> dict[st
     }
 
 
-# -- WebSocket client --------------------------------------------------------------------------
+# -- WebSocket client (bench/api.py uses it too) ---------------------------------------------
 
 
 def _ws_connect(port: int) -> socket.socket:
@@ -280,40 +280,53 @@ def _ws_connect(port: int) -> socket.socket:
         head += sock.recv(4096)
     if b" 101 " not in head.split(b"\r\n")[0]:
         raise RuntimeError(head.decode(errors="replace"))
+    rest = head.split(b"\r\n\r\n", 1)[1]
+    if rest:
+        raise RuntimeError("data after the handshake")
     sock.setblocking(False)
     return sock
 
 
-def _frame(payload: bytes) -> bytes:
+def _masked_frame(payload: bytes) -> bytes:
     n = len(payload)
-    header = struct.pack("!BB", 0x81, 0x80 | n) if n < 126 else struct.pack("!BBH", 0x81, 0xFE, n)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, 0x80 | n)
+    else:
+        header = struct.pack("!BBH", 0x81, 0xFE, n)
     return header + b"\0\0\0\0" + payload  # a zero mask leaves the payload as is
 
 
-def _ws_worker(port: int, connections: int, payload: bytes, duration: float, out: Any) -> None:
+def _ws_worker(
+    port: int, connections: int, template: str, vary_id: bool, duration: float, out: Any
+) -> None:
+    """Keep one message in flight per connection for ``duration``; report count and latencies."""
     socks = [_ws_connect(port) for _ in range(connections)]
-    frame = _frame(payload)
-    buffers = {s.fileno(): b"" for s in socks}
-    sent_at: dict[int, float] = {}
     by_fd = {s.fileno(): s for s in socks}
+    buffers = dict.fromkeys(by_fd, b"")
+    sent_at: dict[int, float] = {}
     latencies: list[float] = []
-    done = 0
-    end = time.perf_counter() + duration
-    for s in socks:
-        sent_at[s.fileno()] = time.perf_counter()
-        s.send(frame)
+    counter = 0
+    fixed = _masked_frame(template.replace("{id}", "1").encode())
+
+    def send(fd: int) -> None:
+        nonlocal counter
+        counter += 1
+        frame = _masked_frame(template.replace("{id}", str(counter)).encode()) if vary_id else fixed
+        sent_at[fd] = time.perf_counter()
+        by_fd[fd].send(frame)
+
     poller = select.epoll()
-    for s in socks:
-        poller.register(s.fileno(), select.EPOLLIN)
-    while True:
-        now = time.perf_counter()
-        if now >= end:
-            break
+    for fd in by_fd:
+        poller.register(fd, select.EPOLLIN)
+        send(fd)
+    done = 0
+    errors = 0
+    end = time.perf_counter() + duration
+    while time.perf_counter() < end:
         for fd, _ in poller.poll(0.1):
-            data = buffers[fd] + by_fd[fd].recv(65536)
+            data = buffers[fd] + by_fd[fd].recv(1 << 20)
             while len(data) >= 2:
-                n = data[1] & 0x7F
-                offset = 2
+                n, offset = data[1] & 0x7F, 2
                 if n == 126:
                     if len(data) < 4:
                         break
@@ -324,32 +337,51 @@ def _ws_worker(port: int, connections: int, payload: bytes, duration: float, out
                     n, offset = struct.unpack("!Q", data[2:10])[0], 10
                 if len(data) < offset + n:
                     break
+                message = data[offset : offset + n]
+                if b'"status":"error"' in message or b'"status": "error"' in message:
+                    errors += 1
                 data = data[offset + n :]
-                t = time.perf_counter()
-                latencies.append(t - sent_at[fd])
+                latencies.append(time.perf_counter() - sent_at[fd])
                 done += 1
-                sent_at[fd] = t
-                by_fd[fd].send(frame)
+                send(fd)
             buffers[fd] = data
-    out.put((done, latencies[:: max(1, len(latencies) // 20000)]))
+    out.put((done, errors, latencies[:: max(1, len(latencies) // 20000)]))
     for s in socks:
         s.close()
 
 
-def run_ws(port: int, payload: bytes, connections: int, duration: float) -> dict[str, float]:
-    procs = 2 if connections > 1 else 1
+def run_ws(
+    port: int,
+    template: str,
+    connections: int,
+    duration: float,
+    *,
+    vary_id: bool = False,
+    procs: int | None = None,
+) -> dict[str, float]:
+    """Drive ``connections`` WebSocket clients in ``procs`` processes (two unless one connection).
+
+    ``template`` is the message; with ``vary_id`` its ``{id}`` takes a new value
+    in every message, so no answer can be served from a cache of whole answers.
+    Answers with ``"status":"error"`` are counted in ``non2xx``.
+    """
+    if procs is None:
+        procs = 2 if connections > 1 else 1
     queue: Any = multiprocessing.Queue()
     workers = []
     for i in range(procs):
         share = connections // procs + (1 if i < connections % procs else 0)
-        p = multiprocessing.Process(target=_ws_worker, args=(port, share, payload, duration, queue))
+        p = multiprocessing.Process(
+            target=_ws_worker, args=(port, share, template, vary_id, duration, queue)
+        )
         p.start()
         workers.append(p)
-    total = 0
+    total = errors = 0
     latencies: list[float] = []
     for _ in workers:
-        done, lat = queue.get(timeout=duration + 60)
+        done, bad, lat = queue.get(timeout=duration + 60)
         total += done
+        errors += bad
         latencies.extend(lat)
     for p in workers:
         p.join()
@@ -358,7 +390,7 @@ def run_ws(port: int, payload: bytes, connections: int, duration: float) -> dict
         "rate": total / duration,
         "p50": latencies[len(latencies) // 2] * 1000 if latencies else 0.0,
         "p99": latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0,
-        "non2xx": 0.0,
+        "non2xx": float(errors),
         "socket_errors": 0.0,
     }
 
@@ -511,7 +543,7 @@ def main() -> None:
             if n == 1:
                 info = json.dumps(
                     {"command": "account_info", "account": targets["account"], "id": 1}
-                ).encode()
+                )
                 for c in CONNECTIONS:
                     rows.append(
                         (
