@@ -18,13 +18,22 @@ from clio_twisted.config import ServerConfig
 PASSWORD_PREFIX = b"Password "
 
 
-def is_loopback(ip: str) -> bool:
+def client_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The peer's address, an IPv4-mapped IPv6 one (``::ffff:1.2.3.4``) as the IPv4 it carries.
+
+    None when ``ip`` is not an address (a Unix socket, a test transport).
+    """
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        return False
+        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+        return address.ipv4_mapped
+    return address
+
+
+def is_loopback(ip: str) -> bool:
+    address = client_address(ip)
     return address == ipaddress.ip_address("127.0.0.1") or address == ipaddress.ip_address("::1")
 
 

@@ -30,6 +30,7 @@ from twisted.logger import Logger
 from clio_twisted.config import DosGuardConfig
 from clio_twisted.rpc.envelope import dumps
 from clio_twisted.rpc.errors import WarningCode
+from clio_twisted.web.admin import client_address
 
 
 @define
@@ -56,12 +57,9 @@ class DosGuard:
     def is_whitelisted(self, ip: str) -> bool:
         if not self._networks:
             return False
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
+        address = client_address(ip)
+        if address is None:
             return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
         return any(address in network for network in self._networks)
 
     def is_ok(self, ip: str) -> bool:
