@@ -349,6 +349,13 @@ class RippledProtocol(WebSocketServerProtocol):
             self.send_json(answer)
 
     def send_json(self, message: Mapping[str, Any]) -> None:
+        """Send one message; on a connection already closing it is dropped, as rippled drops it.
+
+        A peer can go away between its last read and its ``onClose``; raising
+        there would stop the ledger clock (a LoopingCall) for every other peer.
+        """
+        if self.state != self.STATE_OPEN:
+            return
         self.sendMessage(json.dumps(message, separators=(",", ":")).encode())
 
 

@@ -22,6 +22,7 @@ from clio_twisted.testing.chain import Chain, ChainLedger
 from clio_twisted.testing.fake_rippled import (
     FakeRippled,
     RippledFactory,
+    RippledProtocol,
     build_server,
     load_ledger_file,
     make_parser,
@@ -262,6 +263,21 @@ class StreamTests(SynchronousTestCase):
             },
         )
         self.assertEqual([m["ledger_index"] for m in protocol.sent], [27, 28])
+        server.stop()
+
+    def test_closed_subscriber_does_not_stop_the_ledger_clock(self) -> None:
+        """A subscriber gone before its onClose is skipped; the others still get every ledger."""
+        clock = Clock()
+        server = _server(start=26, clock=clock)
+        closed = RippledProtocol()
+        closed.state = closed.STATE_CLOSED
+        _ask(server, closed, command="subscribe", streams=["ledger"])
+        open_ = _FakeProtocol()
+        _ask(server, open_, command="subscribe", streams=["ledger"])
+        server.start(1.0)
+        clock.advance(1.0)
+        clock.advance(1.0)
+        self.assertEqual([m["ledger_index"] for m in open_.sent], [27, 28])
         server.stop()
 
     def test_unsubscribe_stops_messages(self) -> None:
